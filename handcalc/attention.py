@@ -1,0 +1,175 @@
+"""Self-attention, step by step: ``compute(problem)`` returns the Trace and prints nothing.
+
+The arithmetic is done once, in the columns orientation (tokens as columns, DESIGN §1);
+each step is then written in the problem's own layout. The rows layout holds every matrix
+transposed, so its steps are the transposes of the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from handcalc.errors import NumericError
+from handcalc.problem import MATRIX_KEYS, Problem
+from handcalc.steps import (
+    A_FORMULA,
+    AXIS_WORD,
+    exp_formula,
+    masked_formula,
+    Ref,
+    products,
+    scaled_formula,
+    sums_formula,
+)
+from handcalc.trace import ELEMENTWISE, INPUT, PRODUCT, SUMS, Step, Trace
+
+
+def compute(problem: Problem) -> Trace:
+    """Every step of single-head attention for ``problem``, in the order written by hand."""
+    return _Computation(problem).run()
+
+
+class _Computation:
+    """Builds the steps one by one; ``value`` holds each in the columns orientation."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.layout = problem.layout
+        self.products = products(problem.cross)
+        self.value: dict[str, np.ndarray] = {}
+        self.steps: list[Step] = []
+
+    def run(self) -> Trace:
+        p = self.problem
+        for name in MATRIX_KEYS:
+            if getattr(p, name) is not None:
+                self._input(name)
+        W_q, W_k, W_v = (self.value[name] for name in ("W_q", "W_k", "W_v"))
+        X = self.value["X"]
+        X_kv = self.value["X_kv"] if p.cross else X
+        self._product("Q", W_q @ X, cols="q")  # (d_k, n) = (d_k, d_model) @ (d_model, n)
+        self._product("K", W_k @ X_kv, cols="k")  # (d_k, m) = (d_k, d_model) @ (d_model, m)
+        self._product("V", W_v @ X_kv, cols="v")  # (d_v, m) = (d_v, d_model) @ (d_model, m)
+        K, Q, V = self.value["K"], self.value["Q"], self.value["V"]
+        self._product("scores", K.T @ Q, rows="k", cols="q")  # (m, n) = (m, d_k) @ (d_k, n)
+        self._softmax()
+        self._product("Z", V @ self.value["A"], cols="z")  # (d_v, n) = (d_v, m) @ (m, n)
+        if p.W_o is not None:
+            self._product("output", self.value["W_o"] @ self.value["Z"], cols="o")  # (d_o, n)
+        return Trace(p.title, self.layout, p.tokens, tuple(self.steps))
+
+    # --- the softmax, as three hand steps -------------------------------------------
+    def _softmax(self) -> None:
+        p = self.problem
+        divisor, constants = self._divisor()
+        scaled = self.value["scores"] / divisor  # (m, n)
+        self._elementwise("scaled", scaled, scaled_formula(_scale_kind(p.scale), p.temperature == 1), "scores", constants)
+        source = "scaled"
+        allowed = p.allowed()
+        if allowed is not None:
+            self._elementwise("masked", np.where(allowed, scaled, -np.inf), masked_formula(), "scaled")  # (m, n)
+            source = "masked"
+        exp, shifted = _exponentials(self.value[source], p.base)
+        note = (
+            f"Each {AXIS_WORD[self.layout]}'s largest value was subtracted before exponentiating, "
+            "so that no number overflows; A is unchanged by it.",
+        )
+        base = "e" if p.base == "e" else _number_text(p.base)
+        self._elementwise("exp", exp, exp_formula(base, source, shifted, self.layout), source, notes=note if shifted else ())
+        sums = exp.sum(axis=0)  # (n,): one sum per query
+        self._add("sums", sums, (), self._tokens("q"), SUMS, sums_formula(self.layout), operands=(Ref("exp"),))
+        self._elementwise("A", exp / sums, A_FORMULA, "exp")  # (m, n): every column sums to 1
+
+    def _divisor(self) -> tuple[float, tuple[tuple[str, float], ...]]:
+        """The number the scores are divided by, √d_k · T, and its named parts."""
+        p = self.problem
+        constants: list[tuple[str, float]] = []
+        if p.scale == "sqrt_dk":
+            s = math.sqrt(p.d_k)
+            constants += [("d_k", p.d_k), ("√d_k", s)]
+        elif p.scale == "none":
+            s = 1.0
+        else:
+            s = float(p.scale)
+            constants.append(("s", s))
+        T = float(p.temperature)
+        if T != 1:
+            constants.append(("T", T))
+        return s * T, tuple(constants)
+
+    # --- adding steps ------------------------------------------------------------------
+    def _input(self, name: str) -> None:
+        value = self.problem.columns(name)
+        cols = ()
+        if name in ("X", "X_kv"):
+            cols = self._tokens("x" if name == "X" else "kv", value.shape[1], own=name == "X")
+        self._add(name, value, (), cols, INPUT, f"{name}, given")
+
+    def _product(self, name: str, value: np.ndarray, *, cols: str, rows: str | None = None) -> None:
+        """A product step; ``rows`` and ``cols`` are the token prefixes of its axes."""
+        product = self.products[name]
+        row_labels = self._tokens(rows, value.shape[0]) if rows else ()
+        col_labels = self._tokens(cols, value.shape[1])
+        operands = product.operands(self.layout)
+        self._add(name, value, row_labels, col_labels, PRODUCT, product.formula(self.layout), operands)
+
+    def _elementwise(self, name, value, formula, source, constants=(), notes=()) -> None:
+        """A step made cell by cell from ``source``, whose labels it keeps."""
+        step = next(step for step in self.steps if step.name == source)
+        rows, cols = (step.cols, step.rows) if self.layout == "rows" else (step.rows, step.cols)
+        self._add(name, value, rows, cols, ELEMENTWISE, formula, (Ref(source),), constants, notes)
+
+    def _add(self, name, value, rows, cols, kind, formula, operands=(), constants=(), notes=()) -> None:
+        """Record a step: ``value`` and its labels are in the columns orientation."""
+        _check_finite(name, value)
+        self.value[name] = value
+        if self.layout == "rows":
+            value, rows, cols = value.T, cols, rows
+        rows = rows or ("",) * (value.shape[0] if value.ndim == 2 and not rows else 0)
+        cols = cols or ("",) * (value.shape[-1] if value.ndim == 2 else 0)
+        self.steps.append(Step(name, formula, np.array(value), tuple(rows), tuple(cols), kind,
+                               tuple(operands), tuple(constants), tuple(notes)))
+
+    def _tokens(self, prefix: str, count: int | None = None, own: bool | None = None) -> tuple[str, ...]:
+        """Token labels: the ``tokens:`` names where they apply, else ``q1``, ``k2`` …
+
+        Queries are the tokens of X; keys and values are too, except in cross-attention."""
+        p = self.problem
+        if own is None:
+            own = prefix in ("x", "q", "z", "o") or not p.cross
+        count = count if count is not None else (p.n if own else p.m)
+        if p.tokens is not None and own:
+            return p.tokens
+        return tuple(f"{prefix}{i}" for i in range(1, count + 1))
+
+
+def _exponentials(x: np.ndarray, base) -> tuple[np.ndarray, bool]:
+    """``base ** x`` for every cell, and whether each column's max had to be subtracted.
+
+    Subtracting a column's maximum divides that column by a constant, which the softmax
+    cancels: it is done only where ``base ** x`` would overflow or every cell underflow."""
+    def power(values: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore", under="ignore"):
+            return np.exp(values) if base == "e" else np.power(float(base), values)
+
+    exp = power(x)
+    with np.errstate(over="ignore"):
+        sums = exp.sum(axis=0)
+    if np.isfinite(exp).all() and np.isfinite(sums).all() and (sums > 0).all():
+        return exp, False
+    return power(x - x.max(axis=0)), True  # (m, n) - (n,): every column's max becomes 0
+
+
+def _check_finite(name: str, value: np.ndarray) -> None:
+    if np.isnan(value).any() or np.isposinf(value).any():
+        raise NumericError(f"{name} overflows double precision: the inputs are too large", path=(name,))
+
+
+def _scale_kind(scale) -> str:
+    return scale if scale in ("sqrt_dk", "none") else "number"
+
+
+def _number_text(x) -> str:
+    return str(x.numerator) if x.denominator == 1 else f"{float(x):g}"

@@ -1,0 +1,177 @@
+"""The command line: parse options, call the core, pick a renderer, map errors to exit codes.
+
+This is the only module that owns a Console, writes files or calls ``typer.Exit``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from handcalc import __version__
+from handcalc.errors import HandcalcError, OutputError, OutputExistsError
+
+app = typer.Typer(
+    name="handcalc",
+    help="Transformer self-attention, computed and shown the way it is done by hand.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Format(str, Enum):
+    rich = "rich"
+    text = "text"
+    json = "json"
+
+
+class Layout(str, Enum):
+    columns = "columns"
+    rows = "rows"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"handcalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Transformer self-attention, computed and shown the way it is done by hand."""
+
+
+@app.command()
+def run(
+    file: Annotated[Optional[Path], typer.Argument(help="The problem YAML file (default: a bundled example).")] = None,
+    example: Annotated[Optional[str], typer.Option(help="Run a bundled example instead (see: handcalc examples).")] = None,
+    layout: Annotated[Optional[Layout], typer.Option(help="Show tokens as columns or as rows (default: the file's).")] = None,
+    precision: Annotated[int, typer.Option(min=0, max=15, help="Decimals shown for numbers that are not integers.")] = 3,
+    only: Annotated[Optional[str], typer.Option(help="Show only these steps, e.g. A,Z.")] = None,
+    format: Annotated[Optional[Format], typer.Option("--format", "-f", help="rich (terminal), text or json.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of the terminal.")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite --output if it exists.")] = False,
+    full: Annotated[bool, typer.Option(help="Show every row and column, however large.")] = False,
+) -> None:
+    """Compute self-attention step by step and show every table, laid out by hand."""
+    from handcalc.attention import compute
+    from handcalc.load import load
+    from handcalc.render import RenderOptions, renderer
+
+    with _errors():
+        source = _problem_file(file, example)
+        problem = load(source)
+        if layout is not None:
+            problem = problem.with_layout(layout.value)
+        trace = compute(problem)
+        fmt = (format or (Format.rich if output is None and sys.stdout.isatty() else Format.text)).value
+        options = RenderOptions(precision, _steps(only, trace.names), full, _width())
+        _emit(renderer(fmt)(trace, options), output, force, protect=source)
+
+
+@app.command()
+def examples() -> None:
+    """List the bundled example problems (run one with: handcalc run --example NAME)."""
+    from handcalc import examples as bundled
+
+    for name in bundled.names():
+        typer.echo(f"{name:<18} {bundled.describe(name)}")
+
+
+# --- wiring ---------------------------------------------------------------------------------
+@contextmanager
+def _errors():
+    """A HandcalcError becomes one ``Error:`` line and its exit code (a traceback with
+    HANDCALC_DEBUG=1)."""
+    try:
+        yield
+    except HandcalcError as error:
+        if os.environ.get("HANDCALC_DEBUG") == "1":
+            raise
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(error.exit_code) from None
+
+
+def _problem_file(file: Path | None, example: str | None) -> Path:
+    from handcalc import examples as bundled
+
+    if file is not None and example is not None:
+        raise typer.BadParameter("give a problem file or --example, not both", param_hint="--example")
+    if file is not None:
+        return file
+    try:
+        return bundled.path(example or bundled.DEFAULT)
+    except KeyError:
+        raise typer.BadParameter(
+            f"no example {example!r}; the examples are: {', '.join(bundled.names())}", param_hint="--example"
+        ) from None
+
+
+def _steps(only: str | None, names: tuple[str, ...]) -> tuple[str, ...] | None:
+    if only is None:
+        return None
+    wanted = tuple(name.strip() for name in only.split(",") if name.strip())
+    unknown = [name for name in wanted if name not in names]
+    if unknown or not wanted:
+        raise typer.BadParameter(
+            f"no step {unknown[0] if unknown else only!r}; this problem's steps are: {', '.join(names)}",
+            param_hint="--only",
+        )
+    return wanted
+
+
+def _width() -> int:
+    """The terminal's width, or $COLUMNS, or 100 when the output is not a terminal."""
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def _emit(rendered, output: Path | None, force: bool, protect: Path) -> None:
+    """Print ``rendered`` (a string or a rich renderable), or write it to ``output``."""
+    from rich.console import Console
+
+    if output is None:
+        if isinstance(rendered, str):
+            sys.stdout.write(rendered)
+        else:
+            Console(highlight=False, soft_wrap=True).print(rendered)
+        return
+    if not isinstance(rendered, str):
+        console = Console(width=_width(), record=True, file=open(os.devnull, "w"), color_system=None)
+        console.print(rendered)
+        rendered = console.export_text()
+    _write(output, rendered, force, protect)
+
+
+def _write(output: Path, text: str, force: bool, protect: Path) -> None:
+    """Write atomically (a temporary file renamed over the target): never a half file,
+    never over the input, and over an existing file only with --force."""
+    if output.exists() and output.resolve() == protect.resolve():
+        raise OutputError("is the problem file itself; choose another output file").located(str(output))
+    if output.is_dir():
+        raise OutputError("is a directory; give a file name").located(str(output))
+    if output.exists() and not force:
+        raise OutputExistsError("exists already; add --force to overwrite it").located(str(output))
+    try:
+        handle, temporary = tempfile.mkstemp(dir=output.parent or ".", prefix=f".{output.name}.", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, output)
+    except OSError as error:
+        raise OutputError(f"cannot be written: {error.strerror or error}").located(str(output)) from None
+
+
+def main() -> None:
+    app()

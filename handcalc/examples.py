@@ -1,0 +1,32 @@
+"""The bundled example problems: the files of ``samples/``, shipped inside the package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DEFAULT = "self_attention"
+
+
+def samples_dir() -> Path:
+    """Where the samples are: inside the installed package, or beside it in a checkout."""
+    packaged = Path(__file__).resolve().parent / "samples"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "samples"
+
+
+def names() -> list[str]:
+    return sorted(path.stem for path in samples_dir().glob("*.yaml"))
+
+
+def path(name: str) -> Path:
+    """The file of example ``name``; KeyError lists the known ones."""
+    if name not in names():
+        raise KeyError(name)
+    return samples_dir() / f"{name}.yaml"
+
+
+def describe(name: str) -> str:
+    """The example's first comment line, which says what it shows."""
+    for line in path(name).read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            return line.lstrip("# ").strip()
+    return ""

@@ -1,0 +1,96 @@
+"""Numbers in and numbers out: the one place where a cell is parsed and formatted.
+
+Cells are read as exact ``Fraction``s (``2``, ``-.5``, ``1e3``, ``"1/3"``); every renderer
+formats through :func:`format_number`, so no renderer rounds on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from fractions import Fraction
+
+NEG_INF = "−∞"  # U+2212: a masked cell, never typed back in as a number
+ELLIPSIS = "⋯"
+
+
+class NotANumber(ValueError):
+    """A cell that is not a finite number; the message says what it is instead."""
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, (date, datetime)):
+        return f"a date ({value})"
+    if isinstance(value, str):
+        return f'the text "{value}"' if value else "an empty string"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"{type(value).__name__} {value!r}"
+
+
+def parse_number(value: object) -> Fraction:
+    """A cell as an exact Fraction; ``NotANumber`` says why it is not one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Fraction)):
+        raise NotANumber(f"expected a number, found {_describe(value)}")
+    if isinstance(value, float):
+        if math.isnan(value):
+            raise NotANumber("expected a number, found nan (not a number)")
+        if math.isinf(value):
+            raise NotANumber("expected a finite number, found infinity (too large, or .inf)")
+        return Fraction(repr(float(value)))  # the decimal as written: 0.1 -> 1/10
+    if isinstance(value, str):
+        return _parse_fraction_text(value)
+    number = Fraction(value)
+    if not math.isfinite(_to_float(number)):
+        raise NotANumber(f"{value} is too large to be a finite number")
+    return number
+
+
+def _parse_fraction_text(text: str) -> Fraction:
+    stripped = text.strip()
+    if stripped.lower().lstrip("+-") in {"nan", "inf", "infinity", ".inf", ".nan"}:
+        raise NotANumber(f'expected a finite number, found "{text}"')
+    try:
+        number = Fraction(stripped)
+    except ZeroDivisionError:
+        raise NotANumber(f'bad fraction "{text}": division by zero') from None
+    except ValueError:
+        hint = " (a fraction is written like \"1/3\")" if "/" in stripped else ""
+        raise NotANumber(f"expected a number, found {_describe(text)}{hint}") from None
+    if not math.isfinite(_to_float(number)):
+        raise NotANumber(f'"{text}" is too large to be a finite number')
+    return number
+
+
+def _to_float(number: Fraction) -> float:
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf
+
+
+def format_number(x: float, precision: int = 3) -> str:
+    """A cell as printed: −∞, an integer when it is one, else ``precision`` decimals."""
+    if math.isinf(x):
+        return NEG_INF if x < 0 else "∞"
+    if math.isnan(x):
+        return "nan"
+    nearest = round(x)
+    if abs(x - nearest) <= 1e-12 * max(1.0, abs(x)):
+        text = str(int(nearest))
+    else:
+        text = f"{x:.{precision}f}"
+        if float(text) == 0:
+            text = text.lstrip("-")  # no "-0.000"
+    return text
+
+
+def format_shape(shape: tuple[int, ...]) -> str:
+    """``(2, 4)`` as ``2×4``; a vector as its length."""
+    return "×".join(str(n) for n in shape)

@@ -1,0 +1,239 @@
+"""The validated problem: the matrices and options of one attention exercise.
+
+Only :mod:`handcalc.load` builds a ``Problem`` from a file; tests and library users build
+it directly. Either way ``__post_init__`` checks everything the computation relies on, and
+raises a ``HandcalcError`` whose ``path`` names the offending value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from handcalc.errors import MaskError, SchemaError, ShapeError
+from handcalc.numbers import NotANumber, format_shape, parse_number
+from handcalc.steps import AXIS_WORD, LAYOUTS, Ref, products
+
+MAX_DIM = 256
+MATRIX_KEYS = ("X", "W_q", "W_k", "W_v", "X_kv", "W_o")
+
+
+def as_matrix(name: str, rows: Any) -> np.ndarray:
+    """A rectangular, non-empty, read-only matrix of exact Fractions."""
+    if isinstance(rows, np.ndarray):
+        rows = rows.tolist()
+    if not isinstance(rows, (list, tuple)) or not rows:
+        raise SchemaError(f"{name} must be a non-empty matrix: a list of rows", path=(name,))
+    width = None
+    for i, row in enumerate(rows):
+        if not isinstance(row, (list, tuple)) or not row:
+            raise SchemaError(f"{name} row {i + 1} must be a non-empty list of numbers", path=(name, i))
+        if width is None:
+            width = len(row)
+        if len(row) != width:
+            raise SchemaError(
+                f"{name} is ragged: row {i + 1} has {len(row)} numbers, row 1 has {width}",
+                path=(name, i),
+            )
+    if max(len(rows), width) > MAX_DIM:
+        raise SchemaError(
+            f"{name} is {len(rows)}×{width}; handcalc takes at most {MAX_DIM} rows and columns",
+            path=(name,),
+        )
+    matrix = np.empty((len(rows), width), dtype=object)
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            try:
+                matrix[i, j] = parse_number(cell)
+            except NotANumber as error:
+                raise SchemaError(f"{name}[{i + 1},{j + 1}]: {error}", path=(name, i, j)) from None
+    matrix.setflags(write=False)
+    return matrix
+
+
+def _positive(name: str, value: Any) -> Fraction:
+    try:
+        number = parse_number(value)
+    except NotANumber as error:
+        raise SchemaError(f"{name}: {error}", path=(name,)) from None
+    if number <= 0:
+        raise SchemaError(f"{name} must be a positive number, not {value}", path=(name,))
+    return number
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """One attention exercise. Matrices are given in the orientation of ``layout``."""
+
+    X: Any
+    W_q: Any
+    W_k: Any
+    W_v: Any
+    title: str = "Self-attention by hand"
+    layout: str = "columns"
+    tokens: tuple[str, ...] | None = None
+    X_kv: Any = None
+    mask: Any = "none"  # "none" | "causal" | a 0/1 matrix shaped like scores (1 = may attend)
+    scale: Any = "sqrt_dk"  # "sqrt_dk" | "none" | a positive number
+    temperature: Any = 1
+    base: Any = "e"  # "e" | a number > 1
+    W_o: Any = None
+    shapes: dict[str, tuple[int, int]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise SchemaError(f"layout must be columns or rows, not {self.layout!r}", path=("layout",))
+        for name in MATRIX_KEYS:
+            if getattr(self, name) is not None or name in ("X", "W_q", "W_k", "W_v"):
+                self._set(name, as_matrix(name, getattr(self, name)))
+        self._set("shapes", self._check_shapes())
+        self._check_tokens()
+        self._set("mask", self._check_mask())
+        self._check_options()
+
+    def _set(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+
+    # --- sizes -------------------------------------------------------------------------
+    @property
+    def cross(self) -> bool:
+        """Cross-attention: keys and values come from X_kv, queries from X."""
+        return self.X_kv is not None
+
+    def _tokens_of(self, matrix: np.ndarray) -> int:
+        return matrix.shape[1] if self.layout == "columns" else matrix.shape[0]
+
+    @property
+    def n(self) -> int:
+        """The number of query tokens (the tokens of X)."""
+        return self._tokens_of(self.X)
+
+    @property
+    def m(self) -> int:
+        """The number of key and value tokens (of X_kv in cross-attention, else of X)."""
+        return self._tokens_of(self.X_kv if self.cross else self.X)
+
+    @property
+    def d_k(self) -> int:
+        """The width of a query and of a key: the rows (columns layout) of W_q."""
+        return self.W_q.shape[0] if self.layout == "columns" else self.W_q.shape[1]
+
+    # --- checks ------------------------------------------------------------------------
+    def _check_shapes(self) -> dict[str, tuple[int, int]]:
+        """Every product's inner sizes agree; returns each step's shape in this layout."""
+        shapes = {name: getattr(self, name).shape for name in MATRIX_KEYS if getattr(self, name) is not None}
+        for product in products(self.cross).values():
+            if product.name == "output" and self.W_o is None:
+                continue
+            left, right = product.operands(self.layout)
+            (rows, inner), (inner_right, cols) = _shape(shapes, left), _shape(shapes, right)
+            if inner != inner_right:
+                hint = " (W_q and W_k must give queries and keys the same d_k)" if product.name == "scores" else ""
+                raise ShapeError(
+                    f"{left} · {right} needs {left}'s {inner} columns to match {right}'s "
+                    f"{inner_right} rows{hint}",
+                    path=(product.weight,),
+                )
+            shapes[product.name] = (rows, cols)
+            if product.name == "scores":
+                shapes["A"] = shapes["scores"]
+        return shapes
+
+    def _check_tokens(self) -> None:
+        if self.tokens is None:
+            return
+        self._set("tokens", tuple(str(token) for token in self.tokens))
+        if len(self.tokens) != self.n:
+            raise SchemaError(
+                f"tokens has {len(self.tokens)} labels but X has {self.n} tokens "
+                f"({'columns' if self.layout == 'columns' else 'rows'})",
+                path=("tokens",),
+            )
+
+    def _check_mask(self) -> Any:
+        if isinstance(self.mask, str):
+            if self.mask not in ("none", "causal"):
+                raise MaskError(f"mask must be none, causal or a 0/1 matrix, not {self.mask!r}", path=("mask",))
+            return self.mask
+        mask = as_matrix("mask", self.mask)
+        if mask.shape != self.shapes["scores"]:
+            raise MaskError(
+                f"mask is {format_shape(mask.shape)} but must be shaped like scores, "
+                f"{format_shape(self.shapes['scores'])} ({_scores_axes(self.layout)})",
+                path=("mask",),
+            )
+        bad = [(i, j) for (i, j), cell in np.ndenumerate(mask) if cell not in (0, 1)]
+        if bad:
+            i, j = bad[0]
+            raise MaskError(f"mask[{i + 1},{j + 1}] is {mask[i, j]}; a mask holds only 0 and 1", path=("mask", i, j))
+        blocked = np.flatnonzero(~self._allowed(mask).any(axis=0))
+        if blocked.size:
+            q = int(blocked[0]) + 1
+            raise MaskError(
+                f"mask blocks every key for query {q} ({AXIS_WORD[self.layout]} {q}); "
+                "each query must be allowed at least one key",
+                path=("mask",),
+            )
+        return mask
+
+    def _check_options(self) -> None:
+        if self.scale not in ("sqrt_dk", "none"):
+            if isinstance(self.scale, str) and not _looks_numeric(self.scale):
+                raise SchemaError(f"scale must be sqrt_dk, none or a positive number, not {self.scale!r}", path=("scale",))
+            self._set("scale", _positive("scale", self.scale))
+        self._set("temperature", _positive("temperature", self.temperature))
+        if self.base != "e":
+            if isinstance(self.base, str) and not _looks_numeric(self.base):
+                raise SchemaError(f"base must be e or a number greater than 1, not {self.base!r}", path=("base",))
+            base = _positive("base", self.base)
+            if base <= 1:
+                raise SchemaError(f"base must be e or a number greater than 1, not {self.base}", path=("base",))
+            self._set("base", base)
+
+    # --- views -------------------------------------------------------------------------
+    def _allowed(self, mask: np.ndarray) -> np.ndarray:
+        """The mask as booleans in the columns orientation: (m keys, n queries)."""
+        allowed = mask.astype(float) == 1
+        return allowed if self.layout == "columns" else allowed.T
+
+    def allowed(self) -> np.ndarray | None:
+        """(m, n) booleans, True where key i may be attended by query j; None: no mask.
+
+        A causal mask lets query j see keys 1..j (top-left aligned, as PyTorch does)."""
+        if isinstance(self.mask, str):
+            return np.tril(np.ones((self.n, self.m), dtype=bool)).T if self.mask == "causal" else None
+        return self._allowed(self.mask)
+
+    def columns(self, name: str) -> np.ndarray:
+        """An input matrix as floats in the columns orientation (tokens as columns)."""
+        matrix = getattr(self, name).astype(float)
+        return matrix if self.layout == "columns" else matrix.T
+
+    def with_layout(self, layout: str) -> Problem:
+        """The same exercise written in the other layout: every matrix transposed."""
+        if layout == self.layout:
+            return self
+        flip = {name: getattr(self, name).T for name in MATRIX_KEYS if getattr(self, name) is not None}
+        if not isinstance(self.mask, str):
+            flip["mask"] = self.mask.T
+        return replace(self, layout=layout, **flip)
+
+
+def _shape(shapes: dict[str, tuple[int, int]], ref: Ref) -> tuple[int, int]:
+    rows, cols = shapes[ref.name]
+    return (cols, rows) if ref.T else (rows, cols)
+
+
+def _scores_axes(layout: str) -> str:
+    return "keys × queries" if layout == "columns" else "queries × keys"
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        parse_number(text)
+    except NotANumber:
+        return False
+    return True

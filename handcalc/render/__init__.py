@@ -1,0 +1,35 @@
+"""Renderers: each turns a Trace into one output format and computes nothing.
+
+A format is one module here with a ``render(trace, options)`` function; the by-hand
+arrangement that the text formats share is built in :mod:`handcalc.render.grid`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+
+FORMATS = ("rich", "text", "json")
+_MODULES = {"rich": "terminal", "text": "text", "json": "json"}
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What a person asked to see: how many decimals, which steps, how wide, how much."""
+
+    precision: int = 3
+    only: tuple[str, ...] | None = None
+    full: bool = False
+    width: int = 100
+
+
+def renderer(fmt: str):
+    """The ``render`` function of format ``fmt`` (imported only when it is used)."""
+    return import_module(f"handcalc.render.{_MODULES[fmt]}").render
+
+
+def selected(trace, options: RenderOptions):
+    """The steps to show: all of them, or those named by ``--only``, in trace order."""
+    if options.only is None:
+        return list(trace)
+    return [step for step in trace if step.name in options.only]

@@ -1,0 +1,209 @@
+"""The by-hand arrangement of a step as a grid of cells, shared by the text formats.
+
+A product ``C = L · R`` is drawn as on paper: ``R`` above ``C``, ``L`` to the left of it,
+so that row i of ``L`` and column j of ``R`` meet at cell (i, j) of ``C``::
+
+                 X │ x1  x2  x3  x4
+                   │  1   0   1   0
+    ───────────────┼────────────────
+    W_q          Q │ q1  q2  q3  q4
+      1   0   1    │  2   1   2   1
+
+The softmax sums are written under the exponentials (beside them in the rows layout).
+Large matrices are elided in the middle with ⋯ unless the full view is asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from handcalc.numbers import ELLIPSIS, format_number, format_shape
+from handcalc.trace import PRODUCT, SUMS, Step, Trace
+
+# Cell styles: what a cell is, for renderers that can colour it.
+NAME, LABEL, OPERAND, VALUE, MASKED, RULE, SUM, GAP = (
+    "name", "label", "operand", "value", "masked", "rule", "sum", "gap",
+)  # fmt: skip
+EDGES = (4, 3, 2, 1)  # items kept at each end of an elided axis, widest first
+V_ELLIPSIS, X_ELLIPSIS = "⋮", "⋱"
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str = ""
+    style: str = GAP
+    left: bool = False  # labels and names read from the left; numbers align right
+
+
+BLANK = Cell()
+BAR, CROSS, DASH = Cell("│", RULE), Cell("┼", RULE), Cell("─", RULE)
+Grid = list[list[Cell]]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A matrix to place in a grid: its values, labels and name, with hidden indices None."""
+
+    name: str
+    value: np.ndarray
+    rows: Sequence[str]
+    cols: Sequence[str]
+    style: str = VALUE
+
+    def transposed(self) -> Block:
+        return Block(f"{self.name}ᵀ", self.value.T, self.cols, self.rows, self.style)
+
+
+def visible(count: int, edge: int | None) -> list[int | None]:
+    """The indices shown of an axis of ``count``: all, or ``edge`` at each end around None."""
+    if edge is None or count <= 2 * edge + 1:
+        return list(range(count))
+    return [*range(edge), None, *range(count - edge, count)]
+
+
+# --- building grids -----------------------------------------------------------------------
+def step_grid(step: Step, trace: Trace, precision: int, width: int, full: bool) -> Grid:
+    """The widest elision of ``step`` whose lines fit in ``width`` (everything if ``full``)."""
+    build = _builder(step, trace, precision)
+    if full:
+        return build(None)
+    grids = (build(edge) for edge in EDGES)
+    for grid in grids:
+        if line_width(grid) <= width:
+            return grid
+    return grid
+
+
+def _builder(step: Step, trace: Trace, precision: int) -> Callable[[int | None], Grid]:
+    this = Block(step.name, step.value, step.rows, step.cols)
+    if step.kind == PRODUCT:
+        left, right = (_operand(trace, ref, precision) for ref in step.operands)
+        return lambda edge: product(left, right, this, precision, edge)
+    if step.kind == SUMS:
+        exp = trace["exp"]
+        source = Block("exp", exp.value, exp.rows, exp.cols, OPERAND)
+        return lambda edge: sums(source, step, trace.layout, precision, edge)
+    return lambda edge: matrix(this, precision, edge)
+
+
+def _operand(trace: Trace, ref, precision: int) -> Block:
+    step = trace[ref.name]
+    block = Block(step.name, step.value, step.rows, step.cols, OPERAND)
+    return block.transposed() if ref.T else block
+
+
+def matrix(block: Block, precision: int, edge: int | None) -> Grid:
+    """A labelled matrix with its name in the corner."""
+    rows, cols = visible(len(block.rows), edge), visible(len(block.cols), edge)
+    grid = [[Cell(block.name, NAME, True), *_labels(block.cols, cols)]]
+    for i in rows:
+        grid.append([_row_label(block.rows, i), *_values(block, i, cols, precision)])
+    return grid
+
+
+def product(L: Block, R: Block, C: Block, precision: int, edge: int | None) -> Grid:
+    """``C = L · R`` with ``R`` above ``C`` and ``L`` beside it."""
+    rows, inner, cols = visible(len(C.rows), edge), visible(len(R.rows), edge), visible(len(C.cols), edge)
+    pad = [BLANK] * len(inner)
+    grid = [[BLANK, *pad, Cell(R.name, NAME), BAR, *_labels(R.cols, cols)]]
+    for k in inner:
+        grid.append([BLANK, *pad, _row_label(R.rows, k, left=False), BAR, *_values(R, k, cols, precision)])
+    grid.append([DASH, *[DASH] * len(inner), DASH, CROSS, *[DASH] * len(cols)])
+    grid.append([Cell(L.name, NAME, True), *_labels(L.cols, inner), Cell(C.name, NAME), BAR, *_labels(C.cols, cols)])
+    for i in rows:
+        grid.append([_row_label(C.rows, i), *_values(L, i, inner, precision), BLANK, BAR, *_values(C, i, cols, precision)])
+    return grid
+
+
+def sums(exp: Block, step: Step, layout: str, precision: int, edge: int | None) -> Grid:
+    """The exponentials with their sums under each column (beside each row, rows layout)."""
+    total = Block("sums", np.asarray(step.value), (), (), SUM)
+    if layout == "columns":
+        grid = matrix(exp, precision, edge)
+        cols = visible(len(exp.cols), edge)
+        grid.append([DASH] * len(grid[0]))
+        grid.append([Cell("Σ", NAME, True), *(_cell(total.value, j, SUM, precision) for j in cols)])
+        return grid
+    grid = matrix(exp, precision, edge)
+    rows = visible(len(exp.rows), edge)
+    grid[0] += [BAR, Cell("Σ", NAME)]
+    for line, i in zip(grid[1:], rows):
+        line += [BAR, _cell(total.value, i, SUM, precision)]
+    return grid
+
+
+def _labels(labels: Sequence[str], shown: list[int | None]) -> list[Cell]:
+    return [Cell(ELLIPSIS if i is None else labels[i], LABEL) for i in shown]
+
+
+def _row_label(labels: Sequence[str], i: int | None, left: bool = True) -> Cell:
+    return Cell(V_ELLIPSIS if i is None else labels[i], LABEL, left)
+
+
+def _values(block: Block, i: int | None, cols: list[int | None], precision: int) -> list[Cell]:
+    if i is None:
+        return [Cell(X_ELLIPSIS if j is None else V_ELLIPSIS, LABEL) for j in cols]
+    return [_cell(block.value[i], j, block.style, precision) for j in cols]
+
+
+def _cell(row: np.ndarray, j: int | None, style: str, precision: int) -> Cell:
+    if j is None:
+        return Cell(ELLIPSIS, LABEL)
+    x = float(row[j])
+    return Cell(format_number(x, precision), MASKED if x == -np.inf else style)
+
+
+# --- from grid to lines -------------------------------------------------------------------
+def widths(grid: Grid) -> list[int]:
+    return [max(len(row[j].text) for row in grid) for j in range(len(grid[0]))]
+
+
+def line_width(grid: Grid) -> int:
+    return sum(widths(grid)) + 2 * (len(grid[0]) - 1)
+
+
+def lines(grid: Grid) -> list[list[tuple[str, str]]]:
+    """Each row as (text, style) pieces, padded to aligned columns two spaces apart.
+
+    Rule cells fill their column and the gaps beside them, so rules are unbroken."""
+    sizes = widths(grid)
+    out = []
+    for row in grid:
+        pieces: list[tuple[str, str]] = []
+        for j, (cell, size) in enumerate(zip(row, sizes)):
+            if j:
+                joined = cell.style == RULE and row[j - 1].style == RULE and "│" not in (cell.text + row[j - 1].text)
+                pieces.append(("──" if joined else "  ", RULE if joined else GAP))
+            text = "─" * size if cell is DASH else (cell.text.ljust(size) if cell.left else cell.text.rjust(size))
+            pieces.append((text, cell.style))
+        out.append(_trim(pieces))
+    return out
+
+
+def _trim(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Drop trailing blanks, so that no line ends in spaces."""
+    while pieces and not pieces[-1][0].strip():
+        pieces.pop()
+    if pieces:
+        text, style = pieces[-1]
+        pieces[-1] = (text.rstrip(), style)
+    return pieces
+
+
+# --- the words around a grid --------------------------------------------------------------
+def heading(step: Step) -> str:
+    """``Q = W_q · X   (2×4)``: the formula and the shape."""
+    return f"{step.formula}   ({format_shape(step.shape)})"
+
+
+def constants(step: Step, precision: int) -> str:
+    """``d_k = 2 · √d_k = 1.414``: the numbers the formula uses."""
+    return " · ".join(f"{name} = {format_number(value, precision)}" for name, value in step.constants)
+
+
+def title(trace: Trace) -> str:
+    axis = "tokens as columns" if trace.layout == "columns" else "tokens as rows"
+    return f"{trace.title} — {trace.layout} layout ({axis})"

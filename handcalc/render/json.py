@@ -1,0 +1,39 @@
+"""JSON for scripts and checking: every step at full precision, masked cells as null."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from handcalc.render import RenderOptions, selected
+from handcalc.trace import Trace
+
+
+def render(trace: Trace, options: RenderOptions) -> str:
+    """``{"title", "layout", "tokens", "steps": [{"name", "formula", "shape", "value"}]}``,
+    one step to a line so that it reads and diffs well."""
+    head = {"title": trace.title, "layout": trace.layout, "tokens": trace.tokens and list(trace.tokens)}
+    steps = [
+        {"name": step.name, "formula": step.formula, "shape": list(step.shape), "value": _cells(step.value)}
+        for step in selected(trace, options)
+    ]
+    lines = [f"  {_dump(key)}: {_dump(value)}," for key, value in head.items()]
+    body = ",\n".join(f"    {_dump(step)}" for step in steps)
+    return "{\n" + "\n".join(lines) + f'\n  "steps": [\n{body}\n  ]\n}}\n'
+
+
+def _dump(value) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def _cells(value) -> list:
+    """Nested lists of floats (a flat list for a vector); −∞ (masked) becomes null."""
+    if value.ndim == 1:
+        return [_number(x) for x in value.tolist()]
+    return [[_number(x) for x in row] for row in value.tolist()]
+
+
+def _number(x: float) -> float | int | None:
+    if math.isinf(x):
+        return None
+    return int(x) if x.is_integer() and abs(x) < 2**53 else x

@@ -1,0 +1,22 @@
+"""Plain text: the by-hand grids with no colour, for pipes, files and NO_COLOR terminals."""
+
+from __future__ import annotations
+
+from handcalc.render import RenderOptions, selected
+from handcalc.render.grid import constants, heading, lines, step_grid, title
+from handcalc.trace import Trace
+
+
+def render(trace: Trace, options: RenderOptions) -> str:
+    out = [title(trace), ""]
+    for step in selected(trace, options):
+        rule = "─" * max(0, min(options.width, 72) - len(heading(step)) - 4)
+        out.append(f"── {heading(step)} {rule}")
+        if step.constants:
+            out.append(f"   {constants(step, options.precision)}")
+        out.append("")
+        grid = step_grid(step, trace, options.precision, options.width - 2, options.full)
+        out.extend("  " + "".join(text for text, _ in line) for line in lines(grid))
+        out.extend(f"  Note: {note}" for note in step.notes)
+        out.append("")
+    return "\n".join(out)
