@@ -7,7 +7,7 @@
 """
 
 __version__ = "0.1.0"
-__all__ = ["Problem", "Trace", "Step", "compute", "load", "parse", "HandcalcError", "__version__"]
+__all__ = ["Problem", "Trace", "Step", "compute", "load_problem", "parse_problem", "HandcalcError", "__version__"]
 
 
 def __getattr__(name: str):
@@ -20,10 +20,10 @@ def __getattr__(name: str):
         value = getattr(trace, name)
     elif name == "compute":
         from handcalc.attention import compute as value
-    elif name in ("load", "parse"):
-        from handcalc import load as module
+    elif name in ("load_problem", "parse_problem"):  # the module handcalc.load holds load and parse
+        from importlib import import_module
 
-        value = getattr(module, name)
+        value = getattr(import_module("handcalc.load"), name.removesuffix("_problem"))
     elif name == "HandcalcError":
         from handcalc.errors import HandcalcError as value
     else:

@@ -12,6 +12,7 @@ from fractions import Fraction
 
 NEG_INF = "−∞"  # U+2212: a masked cell, never typed back in as a number
 ELLIPSIS = "⋯"
+LARGE = 1e10  # from here on a number is printed in scientific notation: 1.939e+10
 
 
 class NotANumber(ValueError):
@@ -76,13 +77,16 @@ def _to_float(number: Fraction) -> float:
 
 
 def format_number(x: float, precision: int = 3) -> str:
-    """A cell as printed: −∞, an integer when it is one, else ``precision`` decimals."""
+    """A cell as printed: −∞, an integer when it is one, else ``precision`` decimals;
+    scientific notation from 1e10 on, so that no table is widened by a 40-digit number."""
     if math.isinf(x):
         return NEG_INF if x < 0 else "∞"
     if math.isnan(x):
         return "nan"
+    if abs(x) >= LARGE:
+        return f"{x:.{precision}e}"
     nearest = round(x)
-    if abs(x - nearest) <= 1e-12 * max(1.0, abs(x)):
+    if x == nearest or (nearest != 0 and abs(x - nearest) <= 1e-12 * abs(x)):  # 0.9999999999999999 is 1
         text = str(int(nearest))
     else:
         text = f"{x:.{precision}f}"

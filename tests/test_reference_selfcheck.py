@@ -1,17 +1,11 @@
 """tests/reference.py agrees with the PyTorch numbers in fixtures/torch_attention.json."""
 
-import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))  # so that tests/reference.py imports as `reference`
-from reference import reference_attention  # noqa: E402
-
-CASES = json.loads((HERE / "fixtures" / "torch_attention.json").read_text())["cases"]
+from conftest import TORCH_CASES as CASES
+from reference import reference_attention
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])

@@ -66,7 +66,9 @@ def visible(count: int, edge: int | None) -> list[int | None]:
 
 # --- building grids -----------------------------------------------------------------------
 def step_grid(step: Step, trace: Trace, precision: int, width: int, full: bool) -> Grid:
-    """The widest elision of ``step`` whose lines fit in ``width`` (everything if ``full``)."""
+    """The widest elision of ``step`` whose lines fit in ``width`` (everything if ``full``).
+
+    Only the axes that run across the page narrow to fit; rows keep ``EDGES[0]`` a side."""
     build = _builder(step, trace, precision)
     if full:
         return build(None)
@@ -97,7 +99,7 @@ def _operand(trace: Trace, ref, precision: int) -> Block:
 
 def matrix(block: Block, precision: int, edge: int | None) -> Grid:
     """A labelled matrix with its name in the corner."""
-    rows, cols = visible(len(block.rows), edge), visible(len(block.cols), edge)
+    rows, cols = visible(len(block.rows), _rows(edge)), visible(len(block.cols), edge)
     grid = [[Cell(block.name, NAME, True), *_labels(block.cols, cols)]]
     for i in rows:
         grid.append([_row_label(block.rows, i), *_values(block, i, cols, precision)])
@@ -106,7 +108,7 @@ def matrix(block: Block, precision: int, edge: int | None) -> Grid:
 
 def product(L: Block, R: Block, C: Block, precision: int, edge: int | None) -> Grid:
     """``C = L · R`` with ``R`` above ``C`` and ``L`` beside it."""
-    rows, inner, cols = visible(len(C.rows), edge), visible(len(R.rows), edge), visible(len(C.cols), edge)
+    rows, inner, cols = visible(len(C.rows), _rows(edge)), visible(len(R.rows), edge), visible(len(C.cols), edge)
     pad = [BLANK] * len(inner)
     grid = [[BLANK, *pad, Cell(R.name, NAME), BAR, *_labels(R.cols, cols)]]
     for k in inner:
@@ -120,19 +122,21 @@ def product(L: Block, R: Block, C: Block, precision: int, edge: int | None) -> G
 
 def sums(exp: Block, step: Step, layout: str, precision: int, edge: int | None) -> Grid:
     """The exponentials with their sums under each column (beside each row, rows layout)."""
-    total = Block("sums", np.asarray(step.value), (), (), SUM)
+    grid = matrix(exp, precision, edge)
     if layout == "columns":
-        grid = matrix(exp, precision, edge)
         cols = visible(len(exp.cols), edge)
         grid.append([DASH] * len(grid[0]))
-        grid.append([Cell("Σ", NAME, True), *(_cell(total.value, j, SUM, precision) for j in cols)])
+        grid.append([Cell("Σ", NAME, True), *(_cell(step.value, j, SUM, precision) for j in cols)])
         return grid
-    grid = matrix(exp, precision, edge)
-    rows = visible(len(exp.rows), edge)
     grid[0] += [BAR, Cell("Σ", NAME)]
-    for line, i in zip(grid[1:], rows):
-        line += [BAR, _cell(total.value, i, SUM, precision)]
+    for line, i in zip(grid[1:], visible(len(exp.rows), _rows(edge))):
+        line += [BAR, _cell(step.value, i, SUM, precision)]
     return grid
+
+
+def _rows(edge: int | None) -> int | None:
+    """Rows do not widen a table: they keep the widest elision (or none, in the full view)."""
+    return None if edge is None else EDGES[0]
 
 
 def _labels(labels: Sequence[str], shown: list[int | None]) -> list[Cell]:

@@ -10,7 +10,7 @@ from handcalc.trace import Trace
 def render(trace: Trace, options: RenderOptions) -> str:
     out = [title(trace), ""]
     for step in selected(trace, options):
-        rule = "─" * max(0, min(options.width, 72) - len(heading(step)) - 4)
+        rule = "─" * max(0, min(options.width, 80) - len(heading(step)) - 4)
         out.append(f"── {heading(step)} {rule}")
         if step.constants:
             out.append(f"   {constants(step, options.precision)}")
