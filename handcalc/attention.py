@@ -16,6 +16,7 @@ from handcalc.problem import MATRIX_KEYS, Problem
 from handcalc.steps import (
     A_FORMULA,
     AXIS_WORD,
+    KEYS_BY_QUERIES,
     exp_formula,
     masked_formula,
     Ref,
@@ -129,8 +130,11 @@ class _Computation:
             value, rows, cols = value.T, cols, rows
         rows = rows or ("",) * (value.shape[0] if value.ndim == 2 and not rows else 0)
         cols = cols or ("",) * (value.shape[-1] if value.ndim == 2 else 0)
+        axes = KEYS_BY_QUERIES.get(name)
+        if axes and self.layout == "rows":
+            axes = axes[::-1]
         self.steps.append(Step(name, formula, np.array(value), tuple(rows), tuple(cols), kind,
-                               tuple(operands), tuple(constants), tuple(notes)))
+                               tuple(operands), tuple(constants), tuple(notes), axes))
 
     def _tokens(self, prefix: str, count: int | None = None, own: bool | None = None) -> tuple[str, ...]:
         """Token labels: the ``tokens:`` names where they apply, else ``q1``, ``k2`` …

@@ -61,6 +61,9 @@ def products(cross: bool = False) -> dict[str, Product]:
     }
 
 
+# The steps whose rows are keys and whose columns are queries (in the columns layout).
+KEYS_BY_QUERIES = {name: ("keys", "queries") for name in ("scores", "scaled", "masked", "exp", "A")}
+
 # The softmax axis, in words: the columns layout normalises each column (one per query).
 AXIS_WORD = {"columns": "column", "rows": "row"}
 

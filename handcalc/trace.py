@@ -19,7 +19,8 @@ class Step:
 
     ``rows`` and ``cols`` label the axes (``q1…``, ``k1…``, token names; "" for a feature
     axis). ``sums`` is a vector: one sum per query. ``constants`` are the named numbers the
-    formula uses (``√d_k``), ``notes`` plain sentences about how the step was computed.
+    formula uses (``√d_k``), ``notes`` plain sentences about how the step was computed,
+    ``axes`` what the rows and columns stand for where both are tokens (keys, queries).
     """
 
     name: str
@@ -31,6 +32,7 @@ class Step:
     operands: tuple[Ref, ...] = ()
     constants: tuple[tuple[str, float], ...] = ()
     notes: tuple[str, ...] = ()
+    axes: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         self.value.setflags(write=False)

@@ -98,7 +98,7 @@ def test_tokens_label_rows_and_columns():
 
 def test_cross_attention_scores_are_keys_by_queries():
     text = run(ROOT / "samples" / "cross_attention.yaml", "--format", "text")
-    assert "── scores = Kᵀ · Q   (3×2)" in text and "── K = W_k · X_kv" in text
+    assert "── scores = Kᵀ · Q   (3×2: keys × queries)" in text and "── K = W_k · X_kv" in text
 
 
 @pytest.fixture
@@ -168,3 +168,10 @@ def test_output_file_gets_the_text_format(tmp_path):
 def test_python_dash_m_and_version():
     result = subprocess.run([sys.executable, "-m", "handcalc", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and re.fullmatch(r"handcalc \d+\.\d+\.\d+\n", result.stdout)
+
+
+def test_the_readme_shows_the_real_output_of_the_classic_sample():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    marker = "<!-- output of: handcalc run samples/self_attention.yaml --format text (COLUMNS=100) -->\n```text\n"
+    shown = readme.split(marker, 1)[1].split("\n```", 1)[0]
+    assert shown + "\n" == run(CLASSIC, "--format", "text", env={"COLUMNS": "100"}).rstrip("\n") + "\n"

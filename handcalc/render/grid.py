@@ -199,8 +199,9 @@ def _trim(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 # --- the words around a grid --------------------------------------------------------------
 def heading(step: Step) -> str:
-    """``Q = W_q · X   (2×4)``: the formula and the shape."""
-    return f"{step.formula}   ({format_shape(step.shape)})"
+    """``Q = W_q · X   (2×4)``: the formula and the shape (and what its axes are)."""
+    axes = f": {' × '.join(step.axes)}" if step.axes else ""
+    return f"{step.formula}   ({format_shape(step.shape)}{axes})"
 
 
 def constants(step: Step, precision: int) -> str:
