@@ -24,6 +24,7 @@ app = typer.Typer(
     help="Transformer self-attention, computed and shown the way it is done by hand.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: typer's rich help imports a Markdown parser, 2× the start-up
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -56,17 +57,17 @@ def _main(
 
 @app.command()
 def run(
-    file: Annotated[Optional[Path], typer.Argument(help="The problem YAML file (default: a bundled example).")] = None,
-    example: Annotated[Optional[str], typer.Option(help="Run a bundled example instead (see: handcalc examples).")] = None,
+    file: Annotated[Optional[Path], typer.Argument(metavar="FILE", help="The problem YAML file (default: a bundled example).")] = None,
+    example: Annotated[Optional[str], typer.Option(metavar="NAME", help="Run a bundled example instead (see: handcalc examples).")] = None,
     layout: Annotated[Optional[Layout], typer.Option(help="Show tokens as columns or as rows (default: the file's).")] = None,
-    precision: Annotated[int, typer.Option(min=0, max=15, help="Decimals shown for numbers that are not integers.")] = 3,
-    only: Annotated[Optional[str], typer.Option(help="Show only these steps, e.g. A,Z.")] = None,
+    precision: Annotated[int, typer.Option(min=0, max=15, metavar="N", help="Decimals shown for numbers that are not integers.")] = 3,
+    only: Annotated[Optional[str], typer.Option(metavar="STEPS", help="Show only these steps, e.g. A,Z.")] = None,
     format: Annotated[Optional[Format], typer.Option("--format", "-f", help="rich (terminal), text or json.")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of the terminal.")] = None,
-    force: Annotated[bool, typer.Option(help="Overwrite --output if it exists.")] = False,
-    full: Annotated[bool, typer.Option(help="Show every row and column, however large.")] = False,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of the terminal.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Show every row and column, however large.")] = False,
 ) -> None:
-    """Compute self-attention step by step and show every table, laid out by hand."""
+    """Show every step of self-attention, laid out by hand."""
     from handcalc.attention import compute
     from handcalc.load import load
     from handcalc.render import RenderOptions, renderer
@@ -76,7 +77,10 @@ def run(
         problem = load(source)
         if layout is not None:
             problem = problem.with_layout(layout.value)
-        trace = compute(problem)
+        try:
+            trace = compute(problem)
+        except HandcalcError as error:  # an overflow has no line and column, but it has a file
+            raise error.located(error.file or str(source), error.line, error.column) from None
         fmt = (format or (Format.rich if output is None and sys.stdout.isatty() else Format.text)).value
         options = RenderOptions(precision, _steps(only, trace.names), full, _width())
         _emit(renderer(fmt)(trace, options), output, force, protect=source)
@@ -84,7 +88,7 @@ def run(
 
 @app.command()
 def examples() -> None:
-    """List the bundled example problems (run one with: handcalc run --example NAME)."""
+    """List the bundled examples (run one with --example NAME)."""
     from handcalc import examples as bundled
 
     for name in bundled.names():
@@ -140,13 +144,13 @@ def _width() -> int:
 
 def _emit(rendered, output: Path | None, force: bool, protect: Path) -> None:
     """Print ``rendered`` (a string or a rich renderable), or write it to ``output``."""
-    from rich.console import Console
+    if output is None and isinstance(rendered, str):
+        sys.stdout.write(rendered)
+        return
+    from rich.console import Console  # only the rich format needs it
 
     if output is None:
-        if isinstance(rendered, str):
-            sys.stdout.write(rendered)
-        else:
-            Console(highlight=False, soft_wrap=True).print(rendered)
+        Console(highlight=False, soft_wrap=True).print(rendered)
         return
     if not isinstance(rendered, str):
         console = Console(width=_width(), record=True, file=open(os.devnull, "w"), color_system=None)

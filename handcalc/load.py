@@ -1,19 +1,21 @@
 """From a YAML file to a validated ``Problem``, or one ``HandcalcError`` saying where and why.
 
 The file is read as YAML 1.2 by ruamel.yaml's round-trip loader, which keeps every value's
-line and column; pydantic (strict) checks the top-level schema; ``Problem`` checks the
+line and column; a strict pydantic-core schema checks the top level; ``Problem`` checks the
 rest. Any error is placed at ``file:line:column`` of the value it is about.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from typing import Any
 
 from handcalc.errors import HandcalcError, InputFileError, SchemaError, YAMLSyntaxError
+from handcalc.numbers import MAX_DIGITS, quoted
 from handcalc.problem import Problem
 
 MAX_BYTES = 1 << 20  # 1 MiB: a problem file is a few hundred bytes
@@ -26,7 +28,6 @@ NOT_YET = {
     "heads": "multi-head problems (heads) are not supported by this version of handcalc",
     "round": "carried rounding (round) is not supported by this version of handcalc",
 }
-Matrix = list[list[Any]]  # cells are checked one by one by Problem
 
 
 def _fold(key: str) -> str:
@@ -37,32 +38,33 @@ def _fold(key: str) -> str:
 CANONICAL = {_fold(key): key for key in KNOWN_KEYS}
 
 
-class ProblemFile(BaseModel):
-    """The top level of a problem file (DESIGN §2)."""
+def _labels(tokens: list[Any]) -> list[str]:
+    for i, token in enumerate(tokens):
+        if isinstance(token, bool) or not isinstance(token, (str, int, float)):
+            raise ValueError(f"tokens[{i + 1}] must be a word or a number, not {_shown(token)}")
+    return [str(token) for token in tokens]
 
-    model_config = ConfigDict(strict=True, extra="forbid")
 
-    title: str = "Self-attention by hand"
-    layout: Literal["columns", "rows"] = "columns"
-    tokens: list[Any] | None = None
-    X: Matrix
-    W_q: Matrix
-    W_k: Matrix
-    W_v: Matrix
-    X_kv: Matrix | None = None
-    mask: Any = "none"
-    scale: Any = "sqrt_dk"
-    temperature: Any = 1
-    base: Any = "e"
-    W_o: Matrix | None = None
+@cache
+def _schema():
+    """The top level of a problem file (DESIGN §2), as a strict pydantic-core schema.
 
-    @field_validator("tokens")
-    @classmethod
-    def _labels(cls, tokens: list[Any] | None) -> list[str] | None:
-        for i, token in enumerate(tokens or ()):
-            if isinstance(token, bool) or not isinstance(token, (str, int, float)):
-                raise ValueError(f"tokens[{i + 1}] must be a word or a number, not {token!r}")
-        return None if tokens is None else [str(token) for token in tokens]
+    Only the shape of each value is checked here (a matrix is a list of lists); Problem
+    checks the cells, the shapes and the options. pydantic-core alone is used: the model
+    layer of pydantic would cost more start-up time than all of handcalc."""
+    from pydantic_core import SchemaValidator
+    from pydantic_core import core_schema as cs
+
+    matrix = cs.list_schema(cs.list_schema(cs.any_schema()))
+    kinds = {
+        "title": cs.str_schema(), "layout": cs.literal_schema(["columns", "rows"]),
+        "tokens": cs.no_info_after_validator_function(_labels, cs.list_schema(cs.any_schema())),
+        "X_kv": matrix, "W_o": matrix, "mask": cs.any_schema(), "scale": cs.any_schema(),
+        "temperature": cs.any_schema(), "base": cs.any_schema(),
+    }  # fmt: skip
+    fields = {key: cs.typed_dict_field(matrix) for key in ("X", "W_q", "W_k", "W_v")}
+    fields |= {key: cs.typed_dict_field(schema, required=False) for key, schema in kinds.items()}
+    return SchemaValidator(cs.typed_dict_schema(fields, strict=True, extra_behavior="forbid"))
 
 
 def load(path: str | Path) -> Problem:
@@ -74,9 +76,10 @@ def parse(text: str, file: str = "<problem>") -> Problem:
     """The problem written in the YAML ``text``; ``file`` is named in error messages."""
     root = _yaml(text, file)
     fields, original = _fields(root, file)
+    from pydantic_core import ValidationError
+
     try:
-        model = ProblemFile.model_validate(fields)
-        return Problem(**model.model_dump())
+        return Problem(**_schema().validate_python(fields))
     except ValidationError as error:
         detail = error.errors()[0]
         raise SchemaError(_message(detail), path=tuple(detail["loc"])).located(
@@ -107,41 +110,115 @@ def _read(path: Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise InputFileError(f"is not UTF-8 text (byte {error.start + 1} cannot be read)").located(file) from None
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        line = data.count(b"\n", 0, error.start) + 1
+        column = len(data[line_start : error.start].decode("utf-8-sig", errors="replace")) + 1
+        raise InputFileError(
+            f"is not UTF-8 text (byte {error.start + 1}, 0x{data[error.start]:02X}, cannot be read)"
+        ).located(file, line, column) from None
 
 
 def _yaml(text: str, file: str) -> Any:
-    """The YAML document, after refusing anchors and aliases before anything is built.
-
-    An alias is a reference: a 400-byte file of nested aliases expands into gigabytes."""
+    """The YAML document, after refusing anchors, aliases and merge keys before anything is
+    built: an alias is a reference, and a 400-byte file of nested aliases expands into
+    gigabytes."""
     from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-    from ruamel.yaml.events import AliasEvent
+    from ruamel.yaml.error import YAMLError
 
-    yaml = YAML(typ="rt")
     try:
-        for event in yaml.parse(text):
-            if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
-                mark = event.start_mark
-                raise YAMLSyntaxError(
-                    "YAML anchors and aliases (& and *) are not allowed; write the matrix out in full"
-                ).located(file, mark.line + 1, mark.column + 1)
+        _check_events(YAML(typ="rt").parse(text), file)
         return YAML(typ="rt").load(text)
-    except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        message = _first_line(error.problem or error.context or "malformed YAML")
-        where = (mark.line + 1, mark.column + 1) if mark else ()
-        raise YAMLSyntaxError(f"malformed YAML: {message}").located(file, *where) from None
-    except (YAMLError, ValueError, TypeError, OverflowError) as error:
-        raise YAMLSyntaxError(f"malformed YAML: {_first_line(str(error))}").located(file) from None
-    except RecursionError:
-        raise YAMLSyntaxError("malformed YAML: nested too deeply").located(file) from None
+    except (YAMLError, ValueError, TypeError, OverflowError, RecursionError) as error:
+        raise _yaml_error(error, text, file) from None
+
+
+def _check_events(events, file: str) -> None:
+    """Refuse what handcalc does not read: anchors and aliases, merge keys (``<<``), and
+    integers of more digits than Python converts."""
+    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, MappingStartEvent, ScalarEvent
+
+    open_collections: list[list[Any]] = []  # [is a mapping, nodes seen so far] of each open one
+    for event in events:
+        where = (file, event.start_mark.line + 1, event.start_mark.column + 1)
+        if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
+            raise YAMLSyntaxError(
+                "YAML anchors and aliases (& and *) are not allowed; write the matrix out in full"
+            ).located(*where)
+        if isinstance(event, CollectionEndEvent):
+            open_collections.pop()
+            continue
+        if not isinstance(event, (ScalarEvent, CollectionStartEvent)):
+            continue
+        is_key = bool(open_collections) and open_collections[-1][0] and open_collections[-1][1] % 2 == 0
+        if open_collections:
+            open_collections[-1][1] += 1
+        if isinstance(event, CollectionStartEvent):
+            open_collections.append([isinstance(event, MappingStartEvent), 0])
+        elif is_key and event.value == "<<" and event.style is None:
+            raise YAMLSyntaxError("YAML merge keys (<<) are not allowed; write the keys out in full").located(*where)
+        elif event.style is None and _digit_count(event.value) > MAX_DIGITS:
+            raise SchemaError(
+                f"a number of {_digit_count(event.value)} digits is too large to be a finite number"
+            ).located(*where)
+
+
+def _yaml_error(error: Exception, text: str, file: str) -> HandcalcError:
+    """ruamel.yaml's error as one line, placed where the YAML went wrong."""
+    from ruamel.yaml.constructor import DuplicateKeyError
+    from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.reader import ReaderError
+
+    if isinstance(error, RecursionError):
+        return YAMLSyntaxError("malformed YAML: nested too deeply").located(file)
+    if isinstance(error, ReaderError):  # a control character: placed by its index in the text
+        at = min(max(int(error.position), 0), len(text))
+        line, column = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+        character = error.character if isinstance(error.character, int) else 0
+        return YAMLSyntaxError(
+            f"malformed YAML: the character U+{character:04X} is not allowed in YAML text"
+        ).located(file, line, column)
+    if not isinstance(error, MarkedYAMLError):
+        return YAMLSyntaxError(f"malformed YAML: {_first_line(str(error))}").located(file)
+    mark = error.problem_mark or error.context_mark
+    where = (mark.line + 1, mark.column + 1) if mark else ()
+    if isinstance(error, DuplicateKeyError):
+        found = re.match(r'found duplicate key "(.*?)"(?: with value "|$)', error.problem or "", re.DOTALL)
+        key = _key(found.group(1)) if found else "a key"
+        return SchemaError(f"duplicate key {key}; each key may appear only once").located(file, *where)
+    return YAMLSyntaxError(f"malformed YAML: {_first_line(error.problem or error.context or '')}").located(file, *where)
+
+
+def _digit_count(scalar: str) -> int:
+    """The digits of a plain scalar that YAML reads as an integer (0 for any other scalar)."""
+    digits = scalar.lstrip("+-").replace("_", "")
+    return len(digits) if digits.isdigit() else 0
+
+
+def _kind(root: Any) -> str:
+    """What a YAML document is, in words: "a list", "a number", "text"."""
+    if root is None:
+        return "an empty file"
+    if isinstance(root, list):
+        return "a list"
+    if isinstance(root, bool):
+        return "a boolean"
+    if isinstance(root, (int, float)):
+        return "a number"
+    if isinstance(root, str):
+        return "text"
+    return f"a {type(root).__name__.removeprefix('Commented').lower()}"
+
+
+def _key(key: Any) -> str:
+    """A key as a message shows it: as written when it is a plain name, else quoted."""
+    text = str(key)
+    return text if text.isprintable() and 0 < len(text) <= 40 and " " not in text else quoted(text)
 
 
 def _fields(root: Any, file: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The top-level mapping with canonical keys, and each canonical key's written form."""
     if not isinstance(root, dict):
-        found = "an empty file" if root is None else f"a {type(root).__name__.removeprefix('Commented').lower()}"
+        found = _kind(root)
         raise SchemaError(
             f"expected a mapping of matrices (X, W_q, W_k, W_v), found {found}"
         ).located(file, 1, 1)
@@ -151,7 +228,7 @@ def _fields(root: Any, file: str) -> tuple[dict[str, Any], dict[str, Any]]:
         line, column = root.lc.key(key)
         where = (file, line + 1, column + 1)
         if not isinstance(key, str):
-            raise SchemaError(f"keys are names such as X or W_q, not {key!r}").located(*where)
+            raise SchemaError(f"keys are names such as X or W_q, not {_shown(key)}").located(*where)
         canonical = CANONICAL.get(_fold(key))
         if canonical is None:
             raise SchemaError(_unknown(key)).located(*where)
@@ -159,7 +236,7 @@ def _fields(root: Any, file: str) -> tuple[dict[str, Any], dict[str, Any]]:
             raise SchemaError(NOT_YET[canonical]).located(*where)
         if canonical in fields:
             raise SchemaError(
-                f"{key} repeats {original[canonical]} (keys ignore case and underscores); keep one"
+                f"{_key(key)} repeats {original[canonical]} (keys ignore case and underscores); keep one"
             ).located(*where)
         fields[canonical], original[canonical] = value, key
     return fields, original
@@ -168,7 +245,7 @@ def _fields(root: Any, file: str) -> tuple[dict[str, Any], dict[str, Any]]:
 def _unknown(key: str) -> str:
     close = difflib.get_close_matches(_fold(key), list(CANONICAL), n=1, cutoff=0.6)
     hint = f"; did you mean {CANONICAL[close[0]]}?" if close else f"; known keys: {', '.join(KNOWN_KEYS[:13])}"
-    return f"unknown key {key}{hint}"
+    return f"unknown key {_key(key)}{hint}"
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -179,13 +256,17 @@ def _message(detail: dict[str, Any]) -> str:
     if kind == "missing":
         return f"missing {loc[0]}: a problem needs X, W_q, W_k and W_v"
     if kind == "list_type":
-        what = "a matrix (a list of rows)" if len(loc) == 1 else "a row (a list of numbers)"
+        if loc[0] == "tokens":
+            what = "a list of labels, one per token"
+        else:
+            what = "a matrix (a list of rows)" if len(loc) == 1 else "a row (a list of numbers)"
         return f"{where} must be {what}, not {_shown(detail['input'])}"
     if kind == "string_type":
         return f"{where} must be text, not {_shown(detail['input'])}"
     if kind == "literal_error":
-        return f"{where} must be {detail['ctx']['expected']}, not {_shown(detail['input'])}"
-    return f"{where}: {detail['msg'].removeprefix('Value error, ')}"
+        return f"{where} must be {detail['ctx']['expected'].replace(chr(39), '')}, not {_shown(detail['input'])}"
+    message = detail["msg"].removeprefix("Value error, ")
+    return message if message.startswith(f"{where}[") else f"{where}: {message}"
 
 
 def _where(loc: tuple[Any, ...]) -> str:
@@ -196,15 +277,21 @@ def _where(loc: tuple[Any, ...]) -> str:
 
 
 def _shown(value: Any) -> str:
+    if value is None:
+        return "null (nothing)"
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, dict):
+    if isinstance(value, (dict, Mapping)):
         return "a mapping"
-    return repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    text = value if isinstance(value, str) else str(value)
+    return quoted(text) if isinstance(value, str) or len(text) > 40 else text
 
 
 def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else "malformed YAML"
+    line = text.strip().splitlines()[0] if text.strip() else "malformed YAML"
+    return line if len(line) <= 120 else line[:119] + "…"
 
 
 def _position(root: Any, original: dict[str, Any], path: tuple[Any, ...]) -> tuple[int, int]:
@@ -214,7 +301,8 @@ def _position(root: Any, original: dict[str, Any], path: tuple[Any, ...]) -> tup
     for part in path:
         key = original.get(part, part) if node is root else part
         if isinstance(part, str) and isinstance(node, dict) and key in node:
-            line, column = node.lc.value(key)
+            # an empty value (null) has no place of its own: ruamel gives the next token's
+            line, column = node.lc.key(key) if node[key] is None else node.lc.value(key)
         elif isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
             line, column = node.lc.item(part)
         else:

@@ -12,11 +12,28 @@ from fractions import Fraction
 
 NEG_INF = "−∞"  # U+2212: a masked cell, never typed back in as a number
 ELLIPSIS = "⋯"
+MAX_DIGITS = 4000  # Python reads at most 4300 digits as an integer; a finite double needs 309
 LARGE = 1e10  # from here on a number is printed in scientific notation: 1.939e+10
 
 
 class NotANumber(ValueError):
     """A cell that is not a finite number; the message says what it is instead."""
+
+
+def quoted(text: str, limit: int = 40) -> str:
+    """Text from the input as an error message shows it: in double quotes, on one line
+    (control characters escaped), and at most ``limit`` characters long."""
+    body = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+    return f'"{body if len(body) <= limit else body[: limit - 1] + "…"}"'
+
+
+def _short(number: int) -> str:
+    """An integer as an error message shows it: long ones by their first digits and length."""
+    try:
+        text = str(number)
+    except ValueError:  # more digits than Python converts to text
+        return "an integer of too many digits"
+    return text if len(text) <= 20 else f"{text[:8]}… (an integer of {len(text.lstrip('-'))} digits)"
 
 
 def _describe(value: object) -> str:
@@ -25,7 +42,7 @@ def _describe(value: object) -> str:
     if isinstance(value, (date, datetime)):
         return f"a date ({value})"
     if isinstance(value, str):
-        return f'the text "{value}"' if value else "an empty string"
+        return f"the text {quoted(value)}" if value else "an empty string"
     if value is None:
         return "nothing (null)"
     if isinstance(value, (list, tuple)):
@@ -49,23 +66,25 @@ def parse_number(value: object) -> Fraction:
         return _parse_fraction_text(value)
     number = Fraction(value)
     if not math.isfinite(_to_float(number)):
-        raise NotANumber(f"{value} is too large to be a finite number")
+        raise NotANumber(f"{_short(value) if isinstance(value, int) else value} is too large to be a finite number")
     return number
 
 
 def _parse_fraction_text(text: str) -> Fraction:
     stripped = text.strip()
     if stripped.lower().lstrip("+-") in {"nan", "inf", "infinity", ".inf", ".nan"}:
-        raise NotANumber(f'expected a finite number, found "{text}"')
+        raise NotANumber(f"expected a finite number, found {quoted(text)}")
+    if sum(char.isdigit() for char in stripped) > MAX_DIGITS:
+        raise NotANumber(f"{quoted(text)} has more than {MAX_DIGITS} digits; write it shorter")
     try:
         number = Fraction(stripped)
     except ZeroDivisionError:
-        raise NotANumber(f'bad fraction "{text}": division by zero') from None
+        raise NotANumber(f"bad fraction {quoted(text)}: division by zero") from None
     except ValueError:
         hint = " (a fraction is written like \"1/3\")" if "/" in stripped else ""
         raise NotANumber(f"expected a number, found {_describe(text)}{hint}") from None
     if not math.isfinite(_to_float(number)):
-        raise NotANumber(f'"{text}" is too large to be a finite number')
+        raise NotANumber(f"{quoted(text)} is too large to be a finite number")
     return number
 
 

@@ -26,6 +26,7 @@ from fractions import Fraction
 
 import numpy as np
 
+
 def _num(value):
     """An int, a float or an exact fraction string like "1/3", as a float."""
     if isinstance(value, bool):

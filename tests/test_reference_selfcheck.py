@@ -3,7 +3,6 @@
 
 import numpy as np
 import pytest
-
 from conftest import TORCH_CASES as CASES
 from reference import reference_attention
 

@@ -11,8 +11,8 @@ from conftest import ROOT, SAMPLES
 from typer.testing import CliRunner
 
 from handcalc import compute
-from handcalc.load import load
 from handcalc.cli import app
+from handcalc.load import load
 
 CLASSIC = ROOT / "samples" / "self_attention.yaml"
 
@@ -57,7 +57,7 @@ def test_a_product_is_drawn_by_hand_right_operand_above_left_beside():
 
 def test_scores_put_keys_on_rows_and_queries_on_columns():
     lines = section(run(CLASSIC, "--format", "text"), "scores = Kᵀ · Q")
-    below = [line.split("│") for line in lines[next(i for i, l in enumerate(lines) if "┼" in l) + 1 :] if "│" in line]
+    below = [line.split("│") for line in lines[next(i for i, text in enumerate(lines) if "┼" in text) + 1 :] if "│" in line]
     assert below[0][0].split() == ["Kᵀ", "scores"] and below[0][1].split() == ["q1", "q2", "q3", "q4"]
     assert [left.split()[0] for left, _ in below[1:]] == ["k1", "k2", "k3", "k4"]
 

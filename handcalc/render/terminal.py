@@ -12,7 +12,18 @@ from rich.text import Text
 
 from handcalc.render import RenderOptions, selected
 from handcalc.render.grid import (
-    LABEL, MASKED, NAME, OPERAND, RULE, SUM, VALUE, constants, heading, lines, step_grid, title,
+    LABEL,
+    MASKED,
+    NAME,
+    OPERAND,
+    RULE,
+    SUM,
+    VALUE,
+    constants,
+    heading,
+    lines,
+    step_grid,
+    title,
 )  # fmt: skip
 from handcalc.trace import INPUT, Trace
 
