@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from handcalc.errors import HandcalcError, InputFileError, SchemaError, YAMLSyntaxError
-from handcalc.numbers import MAX_DIGITS, quoted
+from handcalc.numbers import MAX_DIGITS, describe, quoted
 from handcalc.problem import Problem
 
 MAX_BYTES = 1 << 20  # 1 MiB: a problem file is a few hundred bytes
@@ -194,21 +194,6 @@ def _digit_count(scalar: str) -> int:
     return len(digits) if digits.isdigit() else 0
 
 
-def _kind(root: Any) -> str:
-    """What a YAML document is, in words: "a list", "a number", "text"."""
-    if root is None:
-        return "an empty file"
-    if isinstance(root, list):
-        return "a list"
-    if isinstance(root, bool):
-        return "a boolean"
-    if isinstance(root, (int, float)):
-        return "a number"
-    if isinstance(root, str):
-        return "text"
-    return f"a {type(root).__name__.removeprefix('Commented').lower()}"
-
-
 def _key(key: Any) -> str:
     """A key as a message shows it: as written when it is a plain name, else quoted."""
     text = str(key)
@@ -218,10 +203,8 @@ def _key(key: Any) -> str:
 def _fields(root: Any, file: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The top-level mapping with canonical keys, and each canonical key's written form."""
     if not isinstance(root, dict):
-        found = _kind(root)
-        raise SchemaError(
-            f"expected a mapping of matrices (X, W_q, W_k, W_v), found {found}"
-        ).located(file, 1, 1)
+        found = "an empty file" if root is None else describe(root)
+        raise SchemaError(f"expected a mapping of matrices (X, W_q, W_k, W_v), found {found}").located(file, 1, 1)
     fields: dict[str, Any] = {}
     original: dict[str, Any] = {}
     for key, value in root.items():

@@ -36,7 +36,8 @@ def _short(number: int) -> str:
     return text if len(text) <= 20 else f"{text[:8]}… (an integer of {len(text.lstrip('-'))} digits)"
 
 
-def _describe(value: object) -> str:
+def describe(value: object) -> str:
+    """What a value from the input is, in words: "a boolean (true)", "a list", "a number"."""
     if isinstance(value, bool):
         return f"a boolean ({str(value).lower()})"
     if isinstance(value, (date, datetime)):
@@ -49,13 +50,15 @@ def _describe(value: object) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
+    if isinstance(value, (int, float, Fraction)):
+        return "a number"
     return f"{type(value).__name__} {value!r}"
 
 
 def parse_number(value: object) -> Fraction:
     """A cell as an exact Fraction; ``NotANumber`` says why it is not one."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Fraction)):
-        raise NotANumber(f"expected a number, found {_describe(value)}")
+        raise NotANumber(f"expected a number, found {describe(value)}")
     if isinstance(value, float):
         if math.isnan(value):
             raise NotANumber("expected a number, found nan (not a number)")
@@ -82,7 +85,7 @@ def _parse_fraction_text(text: str) -> Fraction:
         raise NotANumber(f"bad fraction {quoted(text)}: division by zero") from None
     except ValueError:
         hint = " (a fraction is written like \"1/3\")" if "/" in stripped else ""
-        raise NotANumber(f"expected a number, found {_describe(text)}{hint}") from None
+        raise NotANumber(f"expected a number, found {describe(text)}{hint}") from None
     if not math.isfinite(_to_float(number)):
         raise NotANumber(f"{quoted(text)} is too large to be a finite number")
     return number

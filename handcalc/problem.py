@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from handcalc.errors import MaskError, SchemaError, ShapeError
-from handcalc.numbers import NotANumber, format_shape, parse_number
+from handcalc.numbers import NotANumber, format_shape, parse_number, quoted
 from handcalc.steps import AXIS_WORD, LAYOUTS, Ref, products
 
 MAX_DIM = 256
@@ -85,7 +85,7 @@ class Problem:
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
-            raise SchemaError(f"layout must be columns or rows, not {self.layout!r}", path=("layout",))
+            raise SchemaError(f"layout must be columns or rows, not {quoted(str(self.layout))}", path=("layout",))
         for name in MATRIX_KEYS:
             if getattr(self, name) is not None or name in ("X", "W_q", "W_k", "W_v"):
                 self._set(name, as_matrix(name, getattr(self, name)))
@@ -156,7 +156,7 @@ class Problem:
     def _check_mask(self) -> Any:
         if isinstance(self.mask, str):
             if self.mask not in ("none", "causal"):
-                raise MaskError(f"mask must be none, causal or a 0/1 matrix, not {self.mask!r}", path=("mask",))
+                raise MaskError(f"mask must be none, causal or a 0/1 matrix, not {quoted(self.mask)}", path=("mask",))
             return self.mask
         mask = as_matrix("mask", self.mask)
         if mask.shape != self.shapes["scores"]:
@@ -182,12 +182,12 @@ class Problem:
     def _check_options(self) -> None:
         if self.scale not in ("sqrt_dk", "none"):
             if isinstance(self.scale, str) and not _looks_numeric(self.scale):
-                raise SchemaError(f"scale must be sqrt_dk, none or a positive number, not {self.scale!r}", path=("scale",))
+                raise SchemaError(f"scale must be sqrt_dk, none or a positive number, not {quoted(self.scale)}", path=("scale",))
             self._set("scale", _positive("scale", self.scale))
         self._set("temperature", _positive("temperature", self.temperature))
         if self.base != "e":
             if isinstance(self.base, str) and not _looks_numeric(self.base):
-                raise SchemaError(f"base must be e or a number greater than 1, not {self.base!r}", path=("base",))
+                raise SchemaError(f"base must be e or a number greater than 1, not {quoted(self.base)}", path=("base",))
             base = _positive("base", self.base)
             if base <= 1:
                 raise SchemaError(f"base must be e or a number greater than 1, not {self.base}", path=("base",))

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -24,3 +25,11 @@ def write_problem(tmp_path):
         return path
 
     return write
+
+
+def cli_runner() -> CliRunner:
+    """A runner that keeps stdout and stderr apart (always so from Click 8.2 on)."""
+    try:
+        return CliRunner(mix_stderr=False)
+    except TypeError:
+        return CliRunner()

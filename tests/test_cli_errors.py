@@ -12,21 +12,12 @@ import time
 import warnings
 
 import pytest
-from typer.testing import CliRunner
+from conftest import cli_runner
 
 from handcalc.cli import app
 from handcalc.errors import HandcalcError, SchemaError
 
-
-def _runner() -> CliRunner:
-    """stdout and stderr apart: always so since Click 8.2 (typer 0.29 has its own runner)."""
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
-
-
-runner = _runner()
+runner = cli_runner()
 
 # The classic exercise, one key per line, so that a key's line is its place in this order:
 # X is line 1, W_q line 2, W_k line 3, W_v line 4, and any extra key line 5, 6, …
@@ -97,7 +88,7 @@ CASES = [
     pytest.param("[1, 2, 3]\n", "expected a mapping of matrices (X, W_q, W_k, W_v), found a list", 1, 1, id="list"),
     pytest.param("- [1, 0]\n- [0, 1]\n", "found a list", 1, 1, id="block-list"),
     pytest.param("42\n", "found a number", 1, 1, id="scalar-number"),
-    pytest.param("hello\n", "found text", 1, 1, id="scalar-text"),
+    pytest.param("hello\n", 'found the text "hello"', 1, 1, id="scalar-text"),
     pytest.param("", "found an empty file", 1, 1, id="empty-file"),
     pytest.param("# only a comment\n", "found an empty file", 1, 1, id="comment-only"),
     # --- a missing matrix -------------------------------------------------------------
@@ -191,7 +182,7 @@ CASES = [
     # --- options --------------------------------------------------------------------------
     pytest.param(doc(scale="0"), "scale must be a positive number, not 0", 5, 8, id="scale-zero"),
     pytest.param(doc(scale="-2"), "scale must be a positive number, not -2", 5, 8, id="scale-negative"),
-    pytest.param(doc(scale="big"), "scale must be sqrt_dk, none or a positive number, not 'big'", 5, 8,
+    pytest.param(doc(scale="big"), "scale must be sqrt_dk, none or a positive number, not \"big\"", 5, 8,
                  id="scale-word"),
     pytest.param(doc(scale="true"), "scale", 5, 8, id="scale-boolean"),
     pytest.param(doc(temperature="0"), "temperature must be a positive number, not 0", 5, 14, id="temperature-zero"),
@@ -201,12 +192,12 @@ CASES = [
     pytest.param(doc(base="0.5"), "base must be e or a number greater than 1", 5, 7, id="base-half"),
     pytest.param(doc(base="-3"), "base must be", 5, 7, id="base-negative"),
     pytest.param(doc(base="0"), "base must be", 5, 7, id="base-zero"),
-    pytest.param(doc(base="ten"), "base must be e or a number greater than 1, not 'ten'", 5, 7, id="base-word"),
+    pytest.param(doc(base="ten"), "base must be e or a number greater than 1, not \"ten\"", 5, 7, id="base-word"),
     pytest.param(doc(layout="diagonal"), 'layout must be columns or rows, not "diagonal"', 5, 9, id="layout-unknown"),
     pytest.param(doc(layout="3"), "layout must be", 5, 9, id="layout-number"),
     pytest.param(doc(title="[1, 2]"), "title must be text, not a list", 5, 8, id="title-list"),
     # --- masks --------------------------------------------------------------------------
-    pytest.param(doc(mask="upper"), "mask must be none, causal or a 0/1 matrix, not 'upper'", 5, 7, id="mask-unknown"),
+    pytest.param(doc(mask="upper"), "mask must be none, causal or a 0/1 matrix, not \"upper\"", 5, 7, id="mask-unknown"),
     pytest.param(doc(mask="[[1, 1, 1, 1], [0, 1, 1, 1], [0, 0, 1, 1]]"),
                  "mask is 3×4 but must be shaped like scores, 4×4 (keys × queries)", 5, 7, id="mask-wrong-shape"),
     pytest.param(doc(mask="[[1, 1, 1, 1], [0, 2, 1, 1], [0, 0, 1, 1], [0, 0, 0, 1]]"),

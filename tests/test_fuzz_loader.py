@@ -20,9 +20,9 @@ import warnings
 from pathlib import Path
 
 import pytest
+from conftest import cli_runner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from handcalc.cli import app
 
@@ -37,15 +37,7 @@ FUZZ = settings(
 )
 
 
-def _runner() -> CliRunner:
-    """stdout and stderr apart: always so since Click 8.2 (typer 0.29 has its own runner)."""
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
-
-
-runner = _runner()
+runner = cli_runner()
 
 # Tokens that replace a number: not numbers, not finite, not plain, or not even scalars.
 ODD_VALUES = [
