@@ -210,5 +210,4 @@ def constants(step: Step, precision: int) -> str:
 
 
 def title(trace: Trace) -> str:
-    axis = "tokens as columns" if trace.layout == "columns" else "tokens as rows"
-    return f"{trace.title} — {trace.layout} layout ({axis})"
+    return f"{trace.title}  (tokens as {trace.layout})"
