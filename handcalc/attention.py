@@ -13,6 +13,7 @@ import numpy as np
 
 from handcalc.errors import NumericError
 from handcalc.problem import MATRIX_KEYS, Problem
+from handcalc.softmax import exponentials
 from handcalc.steps import (
     A_FORMULA,
     AXIS_WORD,
@@ -73,7 +74,7 @@ class _Computation:
         if allowed is not None:
             self._elementwise("masked", np.where(allowed, scaled, -np.inf), masked_formula(), "scaled")  # (m, n)
             source = "masked"
-        exp, shifted = _exponentials(self.value[source], p.base)
+        exp, shifted = exponentials(self.value[source], p.base)
         note = (
             f"Each {AXIS_WORD[self.layout]}'s largest value was subtracted before exponentiating, "
             "so that no number overflows; A is unchanged by it.",
@@ -148,23 +149,6 @@ class _Computation:
         if p.tokens is not None and own:
             return p.tokens
         return tuple(f"{prefix}{i}" for i in range(1, count + 1))
-
-
-def _exponentials(x: np.ndarray, base) -> tuple[np.ndarray, bool]:
-    """``base ** x`` for every cell, and whether each column's max had to be subtracted.
-
-    Subtracting a column's maximum divides that column by a constant, which the softmax
-    cancels: it is done only where ``base ** x`` would overflow or every cell underflow."""
-    def power(values: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore", under="ignore"):
-            return np.exp(values) if base == "e" else np.power(float(base), values)
-
-    exp = power(x)
-    with np.errstate(over="ignore"):
-        sums = exp.sum(axis=0)
-    if np.isfinite(exp).all() and np.isfinite(sums).all() and (sums > 0).all():
-        return exp, False
-    return power(x - x.max(axis=0)), True  # (m, n) - (n,): every column's max becomes 0
 
 
 def _check_finite(name: str, value: np.ndarray) -> None:
