@@ -82,7 +82,7 @@ def run(
         except HandcalcError as error:  # an overflow has no line and column, but it has a file
             raise error.located(error.file or str(source), error.line, error.column) from None
         fmt = (format or (Format.rich if output is None and sys.stdout.isatty() else Format.text)).value
-        options = RenderOptions(precision, _steps(only, trace.names), full, _width())
+        options = RenderOptions(precision, _steps(only, trace.names + trace.heads), full, _width())
         _emit(renderer(fmt)(trace, options), output, force, protect=source)
 
 

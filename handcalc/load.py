@@ -17,6 +17,7 @@ from typing import Any
 from handcalc.errors import HandcalcError, InputFileError, SchemaError, YAMLSyntaxError
 from handcalc.numbers import MAX_DIGITS, describe, quoted
 from handcalc.problem import Problem
+from handcalc.steps import HEAD_WEIGHTS
 
 MAX_BYTES = 1 << 20  # 1 MiB: a problem file is a few hundred bytes
 
@@ -25,7 +26,6 @@ KNOWN_KEYS = (
     "X_kv", "mask", "scale", "temperature", "base", "W_o", "round", "heads",
 )  # fmt: skip
 NOT_YET = {
-    "heads": "multi-head problems (heads) are not supported by this version of handcalc",
     "round": "carried rounding (round) is not supported by this version of handcalc",
 }
 
@@ -62,7 +62,10 @@ def _schema():
         "X_kv": matrix, "W_o": matrix, "mask": cs.any_schema(), "scale": cs.any_schema(),
         "temperature": cs.any_schema(), "base": cs.any_schema(),
     }  # fmt: skip
-    fields = {key: cs.typed_dict_field(matrix) for key in ("X", "W_q", "W_k", "W_v")}
+    head = {key: cs.typed_dict_field(matrix) for key in HEAD_WEIGHTS}
+    kinds |= {key: matrix for key in HEAD_WEIGHTS}
+    kinds["heads"] = cs.list_schema(cs.typed_dict_schema(head, strict=True, extra_behavior="forbid"), min_length=1)
+    fields = {"X": cs.typed_dict_field(matrix)}
     fields |= {key: cs.typed_dict_field(schema, required=False) for key, schema in kinds.items()}
     return SchemaValidator(cs.typed_dict_schema(fields, strict=True, extra_behavior="forbid"))
 
@@ -75,7 +78,7 @@ def load(path: str | Path) -> Problem:
 def parse(text: str, file: str = "<problem>") -> Problem:
     """The problem written in the YAML ``text``; ``file`` is named in error messages."""
     root = _yaml(text, file)
-    fields, original = _fields(root, file)
+    fields = _fields(root, file)
     from pydantic_core import ValidationError
 
     try:
@@ -83,10 +86,10 @@ def parse(text: str, file: str = "<problem>") -> Problem:
     except ValidationError as error:
         detail = error.errors()[0]
         raise SchemaError(_message(detail), path=tuple(detail["loc"])).located(
-            file, *_position(root, original, tuple(detail["loc"]))
+            file, *_position(root, tuple(detail["loc"]))
         ) from None
     except HandcalcError as error:
-        raise error.located(file, *_position(root, original, error.path)) from None
+        raise error.located(file, *_position(root, error.path)) from None
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -200,35 +203,49 @@ def _key(key: Any) -> str:
     return text if text.isprintable() and 0 < len(text) <= 40 and " " not in text else quoted(text)
 
 
-def _fields(root: Any, file: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The top-level mapping with canonical keys, and each canonical key's written form."""
+def _fields(root: Any, file: str) -> dict[str, Any]:
+    """The top-level mapping, and each head's, with their keys in canonical form."""
     if not isinstance(root, dict):
         found = "an empty file" if root is None else describe(root)
         raise SchemaError(f"expected a mapping of matrices (X, W_q, W_k, W_v), found {found}").located(file, 1, 1)
+    fields = _canonical(root, CANONICAL, file)
+    if isinstance(fields.get("heads"), list):
+        heads = {_fold(key): key for key in HEAD_WEIGHTS}
+        fields["heads"] = [
+            _canonical(head, heads, file, f"heads[{i}]") if isinstance(head, dict) else head
+            for i, head in enumerate(fields["heads"], 1)
+        ]
+    return fields
+
+
+def _canonical(mapping: Any, known: dict[str, str], file: str, inside: str = "") -> dict[str, Any]:
+    """``mapping`` with each key replaced by the known key it folds to; an unknown key, a
+    key that is not a name, or two keys that fold alike are errors at that key."""
     fields: dict[str, Any] = {}
-    original: dict[str, Any] = {}
-    for key, value in root.items():
-        line, column = root.lc.key(key)
+    written: dict[str, Any] = {}
+    for key, value in mapping.items():
+        line, column = mapping.lc.key(key)
         where = (file, line + 1, column + 1)
         if not isinstance(key, str):
             raise SchemaError(f"keys are names such as X or W_q, not {_shown(key)}").located(*where)
-        canonical = CANONICAL.get(_fold(key))
+        canonical = known.get(_fold(key))
         if canonical is None:
-            raise SchemaError(_unknown(key)).located(*where)
+            raise SchemaError(_unknown(key, known, inside)).located(*where)
         if canonical in NOT_YET:
             raise SchemaError(NOT_YET[canonical]).located(*where)
         if canonical in fields:
             raise SchemaError(
-                f"{_key(key)} repeats {original[canonical]} (keys ignore case and underscores); keep one"
+                f"{_key(key)} repeats {written[canonical]} (keys ignore case and underscores); keep one"
             ).located(*where)
-        fields[canonical], original[canonical] = value, key
-    return fields, original
+        fields[canonical], written[canonical] = value, key
+    return fields
 
 
-def _unknown(key: str) -> str:
-    close = difflib.get_close_matches(_fold(key), list(CANONICAL), n=1, cutoff=0.6)
-    hint = f"; did you mean {CANONICAL[close[0]]}?" if close else f"; known keys: {', '.join(KNOWN_KEYS[:13])}"
-    return f"unknown key {_key(key)}{hint}"
+def _unknown(key: str, known: dict[str, str], inside: str) -> str:
+    close = difflib.get_close_matches(_fold(key), list(known), n=1, cutoff=0.6)
+    names = [name for name in known.values() if name not in NOT_YET]
+    hint = f"; did you mean {known[close[0]]}?" if close else f"; known keys: {', '.join(names)}"
+    return f"unknown key {_key(key)}{f' in {inside}' if inside else ''}{hint}"
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -277,16 +294,20 @@ def _first_line(text: str) -> str:
     return line if len(line) <= 120 else line[:119] + "…"
 
 
-def _position(root: Any, original: dict[str, Any], path: tuple[Any, ...]) -> tuple[int, int]:
-    """The 1-based line and column of the value at ``path`` (as deep as the file has it)."""
+def _position(root: Any, path: tuple[Any, ...]) -> tuple[int, int]:
+    """The 1-based line and column of the value at ``path`` (as deep as the file has it);
+    keys match as they fold, so ``("heads", 1, "W_k")`` finds a head's ``wk``."""
     line, column = 0, 0
     node = root
     for part in path:
-        key = original.get(part, part) if node is root else part
-        if isinstance(part, str) and isinstance(node, dict) and key in node:
+        if isinstance(part, str) and isinstance(node, dict):
+            key = next((key for key in node if isinstance(key, str) and _fold(key) == _fold(part)), None)
+            if key is None:
+                break
             # an empty value (null) has no place of its own: ruamel gives the next token's
             line, column = node.lc.key(key) if node[key] is None else node.lc.value(key)
         elif isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            key = part
             line, column = node.lc.item(part)
         else:
             break

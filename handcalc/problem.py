@@ -15,33 +15,46 @@ import numpy as np
 
 from handcalc.errors import MaskError, SchemaError, ShapeError
 from handcalc.numbers import NotANumber, format_shape, parse_number, quoted
-from handcalc.steps import AXIS_WORD, LAYOUTS, Ref, products
+from handcalc.steps import (
+    AXIS_WORD,
+    HEAD_WEIGHTS,
+    LAYOUTS,
+    Product,
+    Ref,
+    head_of,
+    head_prefix,
+    output_product,
+    products,
+    short,
+)
 
 MAX_DIM = 256
 MATRIX_KEYS = ("X", "W_q", "W_k", "W_v", "X_kv", "W_o")
 
 
-def as_matrix(name: str, rows: Any) -> np.ndarray:
-    """A rectangular, non-empty, read-only matrix of exact Fractions."""
+def as_matrix(name: str, rows: Any, path: tuple[str | int, ...] | None = None) -> np.ndarray:
+    """A rectangular, non-empty, read-only matrix of exact Fractions; errors name it
+    ``name`` and carry ``path`` (by default ``(name,)``) to the offending cell."""
+    path = (name,) if path is None else path
     if isinstance(rows, np.ndarray):
         rows = rows.tolist()
     if not isinstance(rows, (list, tuple)) or not rows:
-        raise SchemaError(f"{name} must be a non-empty matrix: a list of rows", path=(name,))
+        raise SchemaError(f"{name} must be a non-empty matrix: a list of rows", path=path)
     width = None
     for i, row in enumerate(rows):
         if not isinstance(row, (list, tuple)) or not row:
-            raise SchemaError(f"{name} row {i + 1} must be a non-empty list of numbers", path=(name, i))
+            raise SchemaError(f"{name} row {i + 1} must be a non-empty list of numbers", path=(*path, i))
         if width is None:
             width = len(row)
         if len(row) != width:
             raise SchemaError(
                 f"{name} is ragged: row {i + 1} has {len(row)} numbers, row 1 has {width}",
-                path=(name, i),
+                path=(*path, i),
             )
     if max(len(rows), width) > MAX_DIM:
         raise SchemaError(
             f"{name} is {len(rows)}×{width}; handcalc takes at most {MAX_DIM} rows and columns",
-            path=(name,),
+            path=path,
         )
     matrix = np.empty((len(rows), width), dtype=object)
     for i, row in enumerate(rows):
@@ -49,7 +62,7 @@ def as_matrix(name: str, rows: Any) -> np.ndarray:
             try:
                 matrix[i, j] = parse_number(cell)
             except NotANumber as error:
-                raise SchemaError(f"{name}[{i + 1},{j + 1}]: {error}", path=(name, i, j)) from None
+                raise SchemaError(f"{name}[{i + 1},{j + 1}]: {error}", path=(*path, i, j)) from None
     matrix.setflags(write=False)
     return matrix
 
@@ -65,13 +78,34 @@ def _positive(name: str, value: Any) -> Fraction:
 
 
 @dataclass(frozen=True, eq=False)
+class Head:
+    """One head's projections, in the problem's layout."""
+
+    W_q: np.ndarray
+    W_k: np.ndarray
+    W_v: np.ndarray
+
+    @classmethod
+    def read(cls, index: int, head: Any) -> Head:
+        """Head ``index`` (0-based) from a mapping with W_q, W_k and W_v, or a Head."""
+        if isinstance(head, Head):
+            head = {name: getattr(head, name) for name in HEAD_WEIGHTS}
+        if not isinstance(head, dict) or set(head) != set(HEAD_WEIGHTS):
+            raise SchemaError(f"heads[{index + 1}] must be a mapping of W_q, W_k and W_v", path=("heads", index))
+        return cls(*(as_matrix(f"heads[{index + 1}].{w}", head[w], ("heads", index, w)) for w in HEAD_WEIGHTS))
+
+    def transposed(self) -> Head:
+        return Head(self.W_q.T, self.W_k.T, self.W_v.T)
+
+
+@dataclass(frozen=True, eq=False)
 class Problem:
     """One attention exercise. Matrices are given in the orientation of ``layout``."""
 
     X: Any
-    W_q: Any
-    W_k: Any
-    W_v: Any
+    W_q: Any = None
+    W_k: Any = None
+    W_v: Any = None
     title: str = "Self-attention by hand"
     layout: str = "columns"
     tokens: tuple[str, ...] | None = None
@@ -81,14 +115,17 @@ class Problem:
     temperature: Any = 1
     base: Any = "e"  # "e" | a number > 1
     W_o: Any = None
+    heads: Any = None  # multi-head: a list of {W_q, W_k, W_v}, instead of the top-level ones
     shapes: dict[str, tuple[int, int]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
             raise SchemaError(f"layout must be columns or rows, not {quoted(str(self.layout))}", path=("layout",))
+        self._check_heads()
         for name in MATRIX_KEYS:
-            if getattr(self, name) is not None or name in ("X", "W_q", "W_k", "W_v"):
+            if getattr(self, name) is not None or name == "X":
                 self._set(name, as_matrix(name, getattr(self, name)))
+        self._set("heads", tuple(Head.read(i, head) for i, head in enumerate(self._head_list())))
         self._set("shapes", self._check_shapes())
         self._check_tokens()
         self._set("mask", self._check_mask())
@@ -96,6 +133,34 @@ class Problem:
 
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
+
+    def _check_heads(self) -> None:
+        """Either one head (W_q, W_k, W_v) or ``heads``, never both and never neither."""
+        given = [name for name in HEAD_WEIGHTS if getattr(self, name) is not None]
+        if self.heads is None:
+            for name in HEAD_WEIGHTS:
+                if name not in given:
+                    raise SchemaError(f"missing {name}: a problem needs X, W_q, W_k and W_v (or heads)", path=(name,))
+        elif given:
+            raise SchemaError(
+                f"heads and {given[0]} are both given: keep heads for multi-head attention, "
+                "or W_q, W_k and W_v for a single head",
+                path=("heads",),
+            )
+        elif not isinstance(self.heads, (list, tuple)) or not self.heads:
+            raise SchemaError("heads must be a list of one or more {W_q, W_k, W_v}", path=("heads",))
+
+    def _head_list(self) -> Any:
+        return self.heads if self.multi_head else [{name: getattr(self, name) for name in HEAD_WEIGHTS}]
+
+    @property
+    def multi_head(self) -> bool:
+        """Whether the heads were given as ``heads`` (named h1, h2, …), not as W_q, W_k, W_v."""
+        return self.W_q is None
+
+    def prefix(self, index: int) -> str:
+        """The step-name prefix of head ``index`` (1-based): "" for a single head."""
+        return head_prefix(index) if self.multi_head else ""
 
     # --- sizes -------------------------------------------------------------------------
     @property
@@ -116,31 +181,48 @@ class Problem:
         """The number of key and value tokens (of X_kv in cross-attention, else of X)."""
         return self._tokens_of(self.X_kv if self.cross else self.X)
 
+    def d_k(self, head: int = 1) -> int:
+        """The width of head ``head``'s queries and keys: the rows (columns layout) of its W_q."""
+        W_q = self.heads[head - 1].W_q
+        return W_q.shape[0] if self.layout == "columns" else W_q.shape[1]
+
     @property
-    def d_k(self) -> int:
-        """The width of a query and of a key: the rows (columns layout) of W_q."""
-        return self.W_q.shape[0] if self.layout == "columns" else self.W_q.shape[1]
+    def scores_shape(self) -> tuple[int, int]:
+        """(keys, queries) in the columns layout, (queries, keys) in the rows layout."""
+        return (self.m, self.n) if self.layout == "columns" else (self.n, self.m)
 
     # --- checks ------------------------------------------------------------------------
     def _check_shapes(self) -> dict[str, tuple[int, int]]:
         """Every product's inner sizes agree; returns each step's shape in this layout."""
         shapes = {name: getattr(self, name).shape for name in MATRIX_KEYS if getattr(self, name) is not None}
-        for product in products(self.cross).values():
-            if product.name == "output" and self.W_o is None:
-                continue
-            left, right = product.operands(self.layout)
-            (rows, inner), (inner_right, cols) = _shape(shapes, left), _shape(shapes, right)
-            if inner != inner_right:
-                hint = " (W_q and W_k must give queries and keys the same d_k)" if product.name == "scores" else ""
-                raise ShapeError(
-                    f"{left} · {right} needs {left}'s {inner} columns to match {right}'s "
-                    f"{inner_right} rows{hint}",
-                    path=(product.weight,),
-                )
-            shapes[product.name] = (rows, cols)
-            if product.name == "scores":
-                shapes["A"] = shapes["scores"]
+        for index, head in enumerate(self.heads, 1):
+            prefix = self.prefix(index)
+            shapes |= {prefix + name: getattr(head, name).shape for name in HEAD_WEIGHTS}
+            for product in products(self.cross, prefix).values():
+                self._check_product(product, shapes)
+                if product.name == prefix + "scores":
+                    shapes[prefix + "A"] = shapes[product.name]
+        if self.multi_head:
+            Z = [shapes[f"{head_prefix(h)}Z"] for h in range(1, len(self.heads) + 1)]
+            stacked = sum(rows for rows, _ in Z) if self.layout == "columns" else sum(cols for _, cols in Z)
+            shapes["concat"] = (stacked, self.n) if self.layout == "columns" else (self.n, stacked)
+        if self.W_o is not None:
+            self._check_product(output_product("concat" if self.multi_head else "Z"), shapes)
         return shapes
+
+    def _check_product(self, product: Product, shapes: dict[str, tuple[int, int]]) -> None:
+        """``left · right`` needs left's columns to match right's rows; records the result."""
+        left, right = product.operands(self.layout)
+        (rows, inner), (inner_right, cols) = _shape(shapes, left), _shape(shapes, right)
+        if inner != inner_right:
+            head = head_of(product.name)
+            where = f"heads[{head[1:]}].{short(product.weight)}: " if head else ""
+            hint = " (W_q and W_k must give queries and keys the same d_k)" if short(product.name) == "scores" else ""
+            raise ShapeError(
+                f"{where}{left} · {right} needs {left}'s {inner} columns to match {right}'s {inner_right} rows{hint}",
+                path=_path(product.weight),
+            )
+        shapes[product.name] = (rows, cols)
 
     def _check_tokens(self) -> None:
         if self.tokens is None:
@@ -159,10 +241,10 @@ class Problem:
                 raise MaskError(f"mask must be none, causal or a 0/1 matrix, not {quoted(self.mask)}", path=("mask",))
             return self.mask
         mask = as_matrix("mask", self.mask)
-        if mask.shape != self.shapes["scores"]:
+        if mask.shape != self.scores_shape:
             raise MaskError(
                 f"mask is {format_shape(mask.shape)} but must be shaped like scores, "
-                f"{format_shape(self.shapes['scores'])} ({_scores_axes(self.layout)})",
+                f"{format_shape(self.scores_shape)} ({_scores_axes(self.layout)})",
                 path=("mask",),
             )
         bad = [(i, j) for (i, j), cell in np.ndenumerate(mask) if cell not in (0, 1)]
@@ -207,9 +289,9 @@ class Problem:
             return np.tril(np.ones((self.n, self.m), dtype=bool)).T if self.mask == "causal" else None
         return self._allowed(self.mask)
 
-    def columns(self, name: str) -> np.ndarray:
+    def columns(self, matrix: np.ndarray) -> np.ndarray:
         """An input matrix as floats in the columns orientation (tokens as columns)."""
-        matrix = getattr(self, name).astype(float)
+        matrix = matrix.astype(float)
         return matrix if self.layout == "columns" else matrix.T
 
     def with_layout(self, layout: str) -> Problem:
@@ -219,7 +301,17 @@ class Problem:
         flip = {name: getattr(self, name).T for name in MATRIX_KEYS if getattr(self, name) is not None}
         if not isinstance(self.mask, str):
             flip["mask"] = self.mask.T
+        if self.multi_head:
+            flip["heads"] = tuple(head.transposed() for head in self.heads)
+        else:
+            flip["heads"] = None
         return replace(self, layout=layout, **flip)
+
+
+def _path(name: str) -> tuple[str | int, ...]:
+    """Where an input lives in the file: ``h2.W_k`` is ``("heads", 1, "W_k")``."""
+    head = head_of(name)
+    return ("heads", int(head[1:]) - 1, short(name)) if head else (name,)
 
 
 def _shape(shapes: dict[str, tuple[int, int]], ref: Ref) -> tuple[int, int]:

@@ -13,18 +13,37 @@ from dataclasses import dataclass
 LAYOUTS = ("columns", "rows")
 
 INPUTS = ("X", "X_kv", "W_q", "W_k", "W_v", "W_o")
-COMPUTED = ("Q", "K", "V", "scores", "scaled", "masked", "exp", "sums", "A", "Z", "output")
+COMPUTED = ("Q", "K", "V", "scores", "scaled", "masked", "exp", "sums", "A", "Z", "concat", "output")
+
+
+HEAD_WEIGHTS = ("W_q", "W_k", "W_v")
+
+
+def head_prefix(index: int) -> str:
+    """The prefix of head ``index``'s step names (1-based): ``h2.`` for ``h2.Q``."""
+    return f"h{index}."
+
+
+def short(name: str) -> str:
+    """A step's name without its head: ``h2.Q`` → ``Q``."""
+    return name.rpartition(".")[2]
+
+
+def head_of(name: str) -> str | None:
+    """The head a step belongs to: ``h2.Q`` → ``h2``; None outside any head."""
+    return name.partition(".")[0] if "." in name else None
 
 
 @dataclass(frozen=True)
 class Ref:
-    """An operand of a product: a step's name, transposed or not."""
+    """An operand of a product: a step's name, transposed or not. It prints as the
+    textbook writes it, without the head: ``Kᵀ``."""
 
     name: str
     T: bool = False
 
     def __str__(self) -> str:
-        return f"{self.name}ᵀ" if self.T else self.name
+        return f"{short(self.name)}ᵀ" if self.T else short(self.name)
 
 
 @dataclass(frozen=True)
@@ -42,23 +61,30 @@ class Product:
 
     def formula(self, layout: str) -> str:
         left, right = self.operands(layout)
-        return f"{self.name} = {left} · {right}"
+        return f"{short(self.name)} = {left} · {right}"
 
 
-def products(cross: bool = False) -> dict[str, Product]:
-    """Every product of single-head attention; with ``cross``, K and V come from X_kv."""
-    source = Ref("X_kv" if cross else "X")
-    return {
-        p.name: p
-        for p in (
-            Product("Q", Ref("W_q"), Ref("X"), "W_q"),
-            Product("K", Ref("W_k"), source, "W_k"),
-            Product("V", Ref("W_v"), source, "W_v"),
-            Product("scores", Ref("K", T=True), Ref("Q"), "W_k"),
-            Product("Z", Ref("V"), Ref("A"), "W_v"),
-            Product("output", Ref("W_o"), Ref("Z"), "W_o"),
-        )
-    }
+def products(cross: bool = False, prefix: str = "") -> dict[str, Product]:
+    """The products of one head, by short name; with ``cross``, K and V come from X_kv.
+
+    ``prefix`` names the head's own steps and weights (``h1.Q``, ``h1.W_q``)."""
+    X, source = Ref("X"), Ref("X_kv" if cross else "X")
+    W_q, W_k, W_v, Q, K, V, A = (Ref(prefix + name) for name in ("W_q", "W_k", "W_v", "Q", "K", "V", "A"))
+    table = (
+        ("Q", W_q, X, W_q), ("K", W_k, source, W_k), ("V", W_v, source, W_v),
+        ("scores", Ref(K.name, T=True), Q, W_k), ("Z", V, A, W_v),
+    )  # fmt: skip
+    return {name: Product(prefix + name, left, right, blame.name) for name, left, right, blame in table}
+
+
+def output_product(source: str) -> Product:
+    """``output = W_o · Z`` for one head, ``W_o · concat`` for several."""
+    return Product("output", Ref("W_o"), Ref(source), "W_o")
+
+
+def concat_formula(layout: str, heads: int) -> str:
+    zs = ", ".join(f"{head_prefix(h)}Z" for h in range(1, heads + 1))
+    return f"concat = {zs}, " + ("stacked top to bottom" if layout == "columns" else "side by side")
 
 
 # The steps whose rows are keys and whose columns are queries (in the columns layout).

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handcalc.steps import Ref
+from handcalc.steps import Ref, head_of
 
 # How a step was made, which decides how it is drawn by hand.
-INPUT, PRODUCT, ELEMENTWISE, SUMS = "input", "product", "elementwise", "sums"
+INPUT, PRODUCT, ELEMENTWISE, SUMS, CONCAT = "input", "product", "elementwise", "sums", "concat"
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,3 +66,8 @@ class Trace:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(step.name for step in self.steps)
+
+    @property
+    def heads(self) -> tuple[str, ...]:
+        """The heads, ``h1``, ``h2`` …, in order; none for single-head attention."""
+        return tuple(dict.fromkeys(head for name in self.names if (head := head_of(name))))

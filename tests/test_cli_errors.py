@@ -231,7 +231,8 @@ CASES = [
     pytest.param(doc(X="[[" + ", ".join(["1"] * 257) + "]]"),
                  "X is 1×257; handcalc takes at most 256 rows and columns", 1, 4, id="dimension-over-256"),
     pytest.param(doc(heads="[{W_q: [[1]], W_k: [[1]], W_v: [[1]]}]"),
-                 "multi-head problems (heads) are not supported by this version of handcalc", 5, 1, id="heads"),
+                 "heads and W_q are both given: keep heads for multi-head attention, or W_q, W_k and W_v for a "
+                 "single head", 5, 8, id="heads-and-W_q"),
     pytest.param(doc(round="2"), "carried rounding (round) is not supported by this version of handcalc", 5, 1,
                  id="round"),
 ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import import_module
 
+from handcalc.steps import head_of
+
 FORMATS = ("rich", "text", "json")
 _MODULES = {"rich": "terminal", "text": "text", "json": "json"}
 
@@ -29,7 +31,17 @@ def renderer(fmt: str):
 
 
 def selected(trace, options: RenderOptions):
-    """The steps to show: all of them, or those named by ``--only``, in trace order."""
+    """The steps to show: all of them, or those named by ``--only`` (a step, or a head
+    such as ``h2`` for all of its steps), in trace order."""
     if options.only is None:
         return list(trace)
-    return [step for step in trace if step.name in options.only]
+    return [step for step in trace if step.name in options.only or head_of(step.name) in options.only]
+
+
+def head_changes(steps):
+    """Each step with the head it opens (``h2``) when it is the first shown of that head."""
+    shown = None
+    for step in steps:
+        head = head_of(step.name)
+        yield step, head if head != shown and head is not None else None
+        shown = head

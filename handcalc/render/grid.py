@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from handcalc.numbers import ELLIPSIS, format_number, format_shape
+from handcalc.steps import Ref, short
 from handcalc.trace import PRODUCT, SUMS, Step, Trace
 
 # Cell styles: what a cell is, for renderers that can colour it.
@@ -80,20 +81,19 @@ def step_grid(step: Step, trace: Trace, precision: int, width: int, full: bool) 
 
 
 def _builder(step: Step, trace: Trace, precision: int) -> Callable[[int | None], Grid]:
-    this = Block(step.name, step.value, step.rows, step.cols)
+    this = Block(short(step.name), step.value, step.rows, step.cols)
     if step.kind == PRODUCT:
-        left, right = (_operand(trace, ref, precision) for ref in step.operands)
+        left, right = (_operand(trace, ref) for ref in step.operands)
         return lambda edge: product(left, right, this, precision, edge)
     if step.kind == SUMS:
-        exp = trace["exp"]
-        source = Block("exp", exp.value, exp.rows, exp.cols, OPERAND)
+        source = _operand(trace, step.operands[0])
         return lambda edge: sums(source, step, trace.layout, precision, edge)
     return lambda edge: matrix(this, precision, edge)
 
 
-def _operand(trace: Trace, ref, precision: int) -> Block:
+def _operand(trace: Trace, ref: Ref) -> Block:
     step = trace[ref.name]
-    block = Block(step.name, step.value, step.rows, step.cols, OPERAND)
+    block = Block(short(step.name), step.value, step.rows, step.cols, OPERAND)
     return block.transposed() if ref.T else block
 
 
@@ -207,6 +207,13 @@ def heading(step: Step) -> str:
 def constants(step: Step, precision: int) -> str:
     """``d_k = 2 · √d_k = 1.414``: the numbers the formula uses."""
     return " · ".join(f"{name} = {format_number(value, precision)}" for name, value in step.constants)
+
+
+def head_title(trace: Trace, head: str) -> str:
+    """``Head 2 (d_k = 2, d_v = 3)``: the banner over a head's steps."""
+    axis = 0 if trace.layout == "columns" else 1
+    d_k, d_v = (trace[f"{head}.{name}"].shape[axis] for name in ("Q", "V"))
+    return f"Head {head[1:]}  (d_k = {d_k}, d_v = {d_v})"
 
 
 def title(trace: Trace) -> str:

@@ -10,7 +10,7 @@ from rich.console import Group
 from rich.rule import Rule
 from rich.text import Text
 
-from handcalc.render import RenderOptions, selected
+from handcalc.render import RenderOptions, head_changes, selected
 from handcalc.render.grid import (
     LABEL,
     MASKED,
@@ -40,7 +40,9 @@ STYLES = {
 
 def render(trace: Trace, options: RenderOptions) -> Group:
     parts = [Text(title(trace), style="bold underline"), Text()]
-    for step in selected(trace, options):
+    for step, head in head_changes(selected(trace, options)):
+        if head:
+            parts.append(Rule(Text(head_title(trace, head), style="bold magenta"), characters="═", style="magenta"))
         parts.append(Rule(Text(heading(step), style="bold" if step.kind != INPUT else ""), align="left", style="dim"))
         if step.constants:
             parts.append(Text(f"   {constants(step, options.precision)}", style="italic"))

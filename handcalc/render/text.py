@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from handcalc.render import RenderOptions, selected
-from handcalc.render.grid import constants, heading, lines, step_grid, title
+from handcalc.render import RenderOptions, head_changes, selected
+from handcalc.render.grid import constants, head_title, heading, lines, step_grid, title
 from handcalc.trace import Trace
 
 
 def render(trace: Trace, options: RenderOptions) -> str:
     out = [title(trace), ""]
-    for step in selected(trace, options):
+    for step, head in head_changes(selected(trace, options)):
+        if head:
+            out += ["═" * min(options.width, 80), f"  {head_title(trace, head)}", "═" * min(options.width, 80), ""]
         rule = "─" * max(0, min(options.width, 80) - len(heading(step)) - 4)
         out.append(f"── {heading(step)} {rule}")
         if step.constants:
