@@ -27,6 +27,7 @@ from handcalc.steps import (
     output_product,
     products,
     scaled_formula,
+    short,
     sums_formula,
 )
 from handcalc.trace import CONCAT, ELEMENTWISE, INPUT, PRODUCT, SUMS, Step, Trace
@@ -191,7 +192,7 @@ class _Computation:
 
 def _check_finite(name: str, value: np.ndarray) -> None:
     """Only the mask makes a −∞ (a blocked cell); any other infinity is an overflow."""
-    infinite = np.isposinf(value) if name == "masked" else np.isinf(value)
+    infinite = np.isposinf(value) if short(name) == "masked" else np.isinf(value)
     if np.isnan(value).any() or infinite.any():
         raise NumericError(f"{name} overflows double precision: the inputs are too large", path=(name,))
 

@@ -250,30 +250,44 @@ def _unknown(key: str, known: dict[str, str], inside: str) -> str:
 
 # --- errors -------------------------------------------------------------------------------
 def _message(detail: dict[str, Any]) -> str:
-    loc = tuple(detail["loc"])
+    """A pydantic-core error as handcalc words it, naming the value by its place."""
+    loc, kind, found = tuple(detail["loc"]), detail["type"], _shown(detail["input"])
     where = _where(loc)
-    kind = detail["type"]
+    if kind == "missing" and len(loc) == 1:
+        return f"missing {loc[0]}: a problem needs X, W_q, W_k and W_v (or heads)"
     if kind == "missing":
-        return f"missing {loc[0]}: a problem needs X, W_q, W_k and W_v"
+        return f"missing {loc[-1]} in {_where(loc[:-1])}: each head needs W_q, W_k and W_v"
     if kind == "list_type":
-        if loc[0] == "tokens":
-            what = "a list of labels, one per token"
-        else:
-            what = "a matrix (a list of rows)" if len(loc) == 1 else "a row (a list of numbers)"
-        return f"{where} must be {what}, not {_shown(detail['input'])}"
+        what = {("tokens",): "a list of labels, one per token", ("heads",): "a list of heads, each {W_q, W_k, W_v}"}
+        row = "a row (a list of numbers)" if isinstance(loc[-1], int) else "a matrix (a list of rows)"
+        return f"{where} must be {what.get(loc, row)}, not {found}"
+    if kind == "dict_type":
+        return f"{where} must be a mapping of W_q, W_k and W_v, not {found}"
+    if kind == "too_short":
+        return f"{where} must list at least one head"
     if kind == "string_type":
-        return f"{where} must be text, not {_shown(detail['input'])}"
+        return f"{where} must be text, not {found}"
     if kind == "literal_error":
-        return f"{where} must be {detail['ctx']['expected'].replace(chr(39), '')}, not {_shown(detail['input'])}"
+        return f"{where} must be {detail['ctx']['expected'].replace(chr(39), '')}, not {found}"
     message = detail["msg"].removeprefix("Value error, ")
     return message if message.startswith(f"{where}[") else f"{where}: {message}"
 
 
 def _where(loc: tuple[Any, ...]) -> str:
-    name, *index = loc
-    if len(index) == 1 and name != "tokens":
-        return f"{name} row {index[0] + 1}"
-    return f"{name}[{','.join(str(i + 1) for i in index)}]" if index else str(name)
+    """A place in the file in words: ``X row 2``, ``X[2,3]``, ``heads[2].W_k``, ``tokens[3]``."""
+    text, names = str(loc[0]), [loc[0]]
+    rest = list(loc[1:])
+    while rest:
+        if isinstance(rest[0], str):
+            text += f".{rest[0]}"
+            names.append(rest.pop(0))
+            continue
+        run = []
+        while rest and isinstance(rest[0], int):
+            run.append(rest.pop(0))
+        is_row = len(run) == 1 and names[-1] not in ("heads", "tokens") and not rest
+        text += f" row {run[0] + 1}" if is_row else f"[{','.join(str(i + 1) for i in run)}]"
+    return text
 
 
 def _shown(value: Any) -> str:
@@ -313,3 +327,20 @@ def _position(root: Any, path: tuple[Any, ...]) -> tuple[int, int]:
             break
         node = node[key]
     return line + 1, column + 1
+
+
+# --- a vector or a matrix, for handcalc softmax ---------------------------------------------
+def load_values(path: str | Path):
+    """The numbers in the YAML file at ``path`` as exact Fractions: a list of numbers is a
+    vector (n,), a list of rows a matrix (m, n). Errors are placed at file:line:column."""
+    from handcalc.softmax import as_values
+
+    file = str(path)
+    root = _yaml(_read(Path(path)), file)
+    if not isinstance(root, list):
+        found = "an empty file" if root is None else describe(root)
+        raise SchemaError(f"expected a list of numbers or a list of rows, found {found}").located(file, 1, 1)
+    try:
+        return as_values(root)
+    except HandcalcError as error:  # path ("x", j) or ("x", i, j): the file holds x itself
+        raise error.located(file, *_position(root, error.path[1:])) from None

@@ -12,6 +12,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))  # tests/reference.py imports as `reference`
 
 TORCH_CASES = json.loads((HERE / "fixtures" / "torch_attention.json").read_text())["cases"]
+MHA_CASES = json.loads((HERE / "fixtures" / "torch_mha.json").read_text())["cases"]
 SAMPLES = sorted((ROOT / "samples").glob("*.yaml"))
 
 

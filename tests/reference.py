@@ -1,8 +1,9 @@
-"""A slow, independent reference for single-head self-attention, for the tests.
+"""A slow, independent reference for self-attention (one head or several), for the tests.
 
 ``reference_attention(problem)`` takes a problem dict with the keys of the YAML
 problem file (DESIGN §2; values are lists, numbers may be "p/q" strings) and
-returns every step of DESIGN §1 as float numpy arrays in the problem's own layout.
+returns every step of DESIGN §1 as float numpy arrays in the problem's own layout;
+``reference_multihead(problem)`` runs it once per head and adds ``concat`` and ``output``.
 
 It works in the rows orientation throughout (tokens as rows, as on paper and in
 PyTorch) with plain Python loops, and transposes at the edges for ``layout: columns``:
@@ -129,4 +130,32 @@ def reference_attention(problem: dict) -> dict:
         steps["output"] = _matmul(z, edge(_matrix(p["W_o"])))  # (n, d_out) = (n, d_v) @ (d_v, d_out)
     result = {name: np.array(edge(value), dtype=float) for name, value in steps.items()}
     result["sums"] = np.array(sums, dtype=float)
+    return result
+
+
+def reference_multihead(problem: dict) -> dict:
+    """Every step of multi-head attention for ``problem``, in its own layout.
+
+    Head h is ``reference_attention`` of the problem with that head's W_q, W_k, W_v (mask,
+    X_kv, scale, temperature and base shared; d_k per head); its steps come back as
+    ``h1.Q`` … ``h1.Z``, ``h2.Q`` …. Then, in the rows orientation:
+
+        concat = [Z_1 Z_2 …]     (n, Σ d_v)   columns layout: Z's stacked top to bottom (Σ d_v, n)
+        output = concat W_o      (n, d_out)   columns layout: W_o concat, only when W_o is given
+    """
+    p = _normalise_keys(problem)
+    shared = {k: v for k, v in p.items() if k not in ("heads", "W_o")}
+    edge = _t if p.get("layout", "columns") == "columns" else (lambda m: m)
+    order = ("Q", "K", "V", "scores", "scaled", "masked", "exp", "sums", "A", "Z")
+
+    result, zs = {}, []
+    for h, head in enumerate(p["heads"], start=1):
+        one = reference_attention({**shared, **_normalise_keys(head)})
+        result.update({f"h{h}.{name}": one[name] for name in order if name in one})
+        zs.append(edge(one["Z"].tolist()))                       # (n, d_v of head h)
+    concat = [[v for z in zs for v in z[i]] for i in range(len(zs[0]))]  # (n, Σ d_v): rows joined
+
+    result["concat"] = np.array(edge(concat), dtype=float)
+    if "W_o" in p:  # (n, d_out) = (n, Σ d_v) @ (Σ d_v, d_out)
+        result["output"] = np.array(edge(_matmul(concat, edge(_matrix(p["W_o"])))), dtype=float)
     return result

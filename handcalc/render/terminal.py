@@ -20,11 +20,12 @@ from handcalc.render.grid import (
     SUM,
     VALUE,
     constants,
+    head_title,
     heading,
     lines,
     step_grid,
     title,
-)  # fmt: skip
+)
 from handcalc.trace import INPUT, Trace
 
 STYLES = {
