@@ -10,7 +10,8 @@ What is measured, and why against these baselines:
   should cost little more than importing typer; a miss means a heavy module (numpy,
   ruamel.yaml, pydantic) is imported at module level (DESIGN section 5).
 * a generated 64-token problem (d_model 16, d_k 8, small integers), plain and with
-  ``--full`` and ``--format json``: large problems must stay usable (target < 1 s).
+  ``--full`` and ``--format json``: large problems must stay usable (target < 1 s);
+  and a 4-head, 16-token problem (d_model 8, d_k = d_v = 2 per head, with W_o).
 * peak memory (max RSS of the child) of the classic run and of the 64-token run (< 100 MiB).
 
 Every figure is the median wall time (``time.perf_counter``) of fresh subprocesses; the
@@ -48,12 +49,21 @@ def handcalc_command() -> tuple[list[str], str]:
     return [sys.executable, "-m", "handcalc"], f"{sys.executable} -m handcalc"
 
 
-def problem_64(path: Path, tokens: int = 64, d_model: int = 16, d_k: int = 8) -> None:
-    """Write a columns-layout problem: X is d_model x tokens, W_* are d_k x d_model, in -1..2."""
-    rng = random.Random(64)
-    matrix = lambda rows, cols: [[rng.randint(-1, 2) for _ in range(cols)] for _ in range(rows)]
-    lines = [f"title: {tokens} tokens", f"X: {matrix(d_model, tokens)}"]
-    lines += [f"{name}: {matrix(d_k, d_model)}" for name in ("W_q", "W_k", "W_v")]
+def write_problem(path: Path, tokens: int, d_model: int, d_k: int, heads: int = 0) -> None:
+    """Write a columns-layout problem with integers in -1..2: X is d_model x tokens, each
+    W_* is d_k x d_model; with ``heads``, that many heads and a W_o of d_model x heads·d_k."""
+    rng = random.Random(tokens * 100 + heads)
+    matrix = lambda rows, cols: [[rng.randint(-1, 2) for _ in range(cols)] for _ in range(rows)]  # noqa: E731
+    lines = [f"title: {tokens} tokens, {heads or 1} head(s)", f"X: {matrix(d_model, tokens)}"]
+    weights = lambda indent: [f"{indent}{name}: {matrix(d_k, d_model)}" for name in ("W_q", "W_k", "W_v")]  # noqa: E731
+    if heads:
+        lines.append("heads:")
+        for _ in range(heads):
+            first, *rest = weights("    ")
+            lines += ["  - " + first.strip(), *rest]
+        lines.append(f"W_o: {matrix(d_model, heads * d_k)}")
+    else:
+        lines += weights("")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -89,7 +99,7 @@ def peak_mib(command: list[str]) -> float:
 def row(what: str, value: str, target: str = "", ok: bool | None = None) -> str:
     """One table line; a line without a target gets no verdict."""
     verdict = "" if ok is None else ("PASS" if ok else "MISS")
-    return f"{what:<36} {value:>18}  {target:<10} {verdict}".rstrip()
+    return f"{what:<38} {value:>18}  {target:<10} {verdict}".rstrip()
 
 
 def main() -> None:
@@ -99,17 +109,19 @@ def main() -> None:
     handcalc, how = handcalc_command()
     classic = [*handcalc, "run", str(CLASSIC), "--format", "text"]
     with tempfile.TemporaryDirectory() as tmp:
-        big = Path(tmp) / "tokens64.yaml"
-        problem_64(big)
+        big, heads = Path(tmp) / "tokens64.yaml", Path(tmp) / "heads4.yaml"
+        write_problem(big, tokens=64, d_model=16, d_k=8)
+        write_problem(heads, tokens=16, d_model=8, d_k=2, heads=4)
         run64 = [*handcalc, "run", str(big), "--format", "text"]
+        (t_heads,) = medians([[*handcalc, "run", str(heads), "--format", "text"]], runs)
         run_t, deps_t = medians([classic, DEPS_IMPORT], runs)
         help_t, typer_t = medians([[*handcalc, "--help"], TYPER_IMPORT], runs)
         t64, t64_full, t64_json = medians([run64, [*run64, "--full"], [*handcalc, "run", str(big), "--format", "json"]], runs)
         mem_classic, mem_64 = peak_mib(classic), peak_mib(run64)
 
-    ms = lambda s: f"{s * 1000:.0f} ms"
+    ms = lambda s: f"{s * 1000:.0f} ms"  # noqa: E731
     print(f"handcalc via {how}; python {sys.version.split()[0]}; median of {runs} interleaved runs\n")
-    print(f"{'measure':<36} {'value':>18}  {'target':<10} result")
+    print(f"{'measure':<38} {'value':>18}  {'target':<10} result")
     print(row("run classic / import deps", f"{ms(run_t)} / {ms(deps_t)}"))
     print(row("  ratio", f"{run_t / deps_t:.2f}x", "<= 1.25x", run_t / deps_t <= 1.25))
     print(row("--help / import typer", f"{ms(help_t)} / {ms(typer_t)}"))
@@ -117,6 +129,7 @@ def main() -> None:
     print(row("run 64 tokens --format text", ms(t64), "< 1000 ms", t64 < 1))
     print(row("run 64 tokens --format text --full", ms(t64_full), "< 1000 ms", t64_full < 1))
     print(row("run 64 tokens --format json", ms(t64_json), "< 1000 ms", t64_json < 1))
+    print(row("run 4 heads, 16 tokens --format text", ms(t_heads), "< 1000 ms", t_heads < 1))
     print(row("peak RSS, run classic", f"{mem_classic:.1f} MiB", "< 100 MiB", mem_classic < 100))
     print(row("peak RSS, run 64 tokens", f"{mem_64:.1f} MiB", "< 100 MiB", mem_64 < 100))
 
