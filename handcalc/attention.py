@@ -11,12 +11,10 @@ import math
 
 import numpy as np
 
-from handcalc.errors import NumericError
 from handcalc.problem import MATRIX_KEYS, Problem
-from handcalc.softmax import exponentials
+from handcalc.softmax import base_text, check_finite, exponentials, shift_note
 from handcalc.steps import (
     A_FORMULA,
-    AXIS_WORD,
     HEAD_WEIGHTS,
     KEYS_BY_QUERIES,
     Product,
@@ -27,7 +25,6 @@ from handcalc.steps import (
     output_product,
     products,
     scaled_formula,
-    short,
     sums_formula,
 )
 from handcalc.trace import CONCAT, ELEMENTWISE, INPUT, PRODUCT, SUMS, Step, Trace
@@ -104,12 +101,8 @@ class _Computation:
             self._elementwise("masked", np.where(allowed, scaled, -np.inf), masked_formula(), "scaled")  # (m, n)
             source = "masked"
         exp, shifted = exponentials(self._value(source), p.base)
-        note = (
-            f"Each {AXIS_WORD[self.layout]}'s largest value was subtracted before exponentiating, "
-            "so that no number overflows; A is unchanged by it.",
-        )
-        base = "e" if p.base == "e" else _number_text(p.base)
-        self._elementwise("exp", exp, exp_formula(base, source, shifted, self.layout), source, notes=note if shifted else ())
+        notes = (shift_note(self.layout, p.n),) if shifted else ()
+        self._elementwise("exp", exp, exp_formula(base_text(p.base), source, shifted, self.layout), source, notes=notes)
         sums = exp.sum(axis=0)  # (n,): one sum per query
         self._add("sums", sums, (), self._tokens("q"), SUMS, sums_formula(self.layout), (Ref(self.prefix + "exp"),))
         self._elementwise("A", exp / sums, A_FORMULA, "exp")  # (m, n): every column sums to 1
@@ -165,7 +158,7 @@ class _Computation:
     def _add(self, name, value, rows, cols, kind, formula, operands=(), constants=(), notes=()) -> None:
         """Record this head's step ``name``: ``value`` and labels in the columns orientation."""
         full = self.prefix + name
-        _check_finite(full, value)
+        check_finite(full, value, masked=name == "masked")
         self.value[full] = value
         if self.layout == "rows":
             value, rows, cols = value.T, cols, rows
@@ -190,16 +183,5 @@ class _Computation:
         return tuple(f"{prefix}{i}" for i in range(1, count + 1))
 
 
-def _check_finite(name: str, value: np.ndarray) -> None:
-    """Only the mask makes a −∞ (a blocked cell); any other infinity is an overflow."""
-    infinite = np.isposinf(value) if short(name) == "masked" else np.isinf(value)
-    if np.isnan(value).any() or infinite.any():
-        raise NumericError(f"{name} overflows double precision: the inputs are too large", path=(name,))
-
-
 def _scale_kind(scale) -> str:
     return scale if scale in ("sqrt_dk", "none") else "number"
-
-
-def _number_text(x) -> str:
-    return str(x.numerator) if x.denominator == 1 else f"{float(x):g}"

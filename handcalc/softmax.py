@@ -1,8 +1,22 @@
-"""The softmax, as it is done by hand: exponentials, their sums, and each divided by its sum."""
+"""The softmax, as it is done by hand: exponentials, their sums, and each divided by its sum.
+
+``exponentials`` is shared with attention; ``compute`` is the softmax calculator: the Trace
+of ``softmax(x / T)`` for a vector or for every column (or row) of a matrix.
+"""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
+
+from handcalc.errors import NumericError, SchemaError
+from handcalc.numbers import NotANumber, describe, parse_number
+from handcalc.problem import MAX_DIM, as_matrix
+from handcalc.steps import A_FORMULA, AXIS_WORD, LAYOUTS, Ref, exp_formula, sums_formula, temperature_formula
+from handcalc.trace import ELEMENTWISE, INPUT, SUMS, Step, Trace
+
+TITLE = "Softmax by hand"
 
 
 def exponentials(x: np.ndarray, base) -> tuple[np.ndarray, bool]:
@@ -20,3 +34,138 @@ def exponentials(x: np.ndarray, base) -> tuple[np.ndarray, bool]:
     if np.isfinite(exp).all() and np.isfinite(sums).all() and (sums > 0).all():
         return exp, False
     return power(x - x.max(axis=0)), True  # (m, n) - (n,): every column's max becomes 0
+
+
+# --- the softmax calculator ---------------------------------------------------------------
+def compute(x, *, axis: str | None = None, base="e", temperature=1, title: str = TITLE) -> Trace:
+    """The steps of ``A = softmax(x / T)`` with ``base`` in place of e, written by hand.
+
+    ``x`` is a vector (a list of numbers, shown as one row unless ``axis`` is "columns") or
+    a matrix (a list of rows); ``axis`` says which lines of the matrix are the distributions
+    (default: its columns). Numbers may be texts such as ``"1/3"`` or ``"-.5"``."""
+    values = as_values(x)
+    layout = axis or ("rows" if values.ndim == 1 else "columns")
+    if layout not in LAYOUTS:
+        raise SchemaError(f"axis must be columns or rows, not {describe(layout)}", path=("axis",))
+    b, T = as_base(base), as_temperature(temperature)
+    if values.ndim == 1:  # (n,) -> (1, n) in rows, (n, 1) in columns: one distribution
+        values = values.reshape((1, -1) if layout == "rows" else (-1, 1))
+    with np.errstate(all="ignore"):  # no RuntimeWarning on stderr: every step is checked instead
+        return Trace(title, layout, None, tuple(_steps(values.astype(float), layout, b, T)))
+
+
+def _steps(x: np.ndarray, layout: str, base, T: Fraction) -> list[Step]:
+    """x, scaled, exp, sums, A. ``x`` is (m, n) in the layout's orientation; the arithmetic
+    is done with every distribution a column, and each step written back in the layout."""
+    rows, cols = _labels(x.shape)
+    to_layout = (lambda v: v) if layout == "columns" else (lambda v: v.T)  # its own inverse
+
+    def step(name, value, kind, formula, source=None, constants=(), notes=()) -> Step:
+        check_finite(name, value)
+        if kind == SUMS:  # (n,): one sum per distribution, labelled like it
+            labels = ((), cols) if layout == "columns" else (rows, ())
+        else:
+            value, labels = np.array(to_layout(value)), (rows, cols)  # a copy, made read-only by Step
+        operands = (Ref(source),) if source else ()
+        return Step(name, formula, value, *labels, kind, operands, constants, notes)
+
+    x = to_layout(x)  # (m, n): every column is one distribution
+    steps = [step("x", x, INPUT, "x, given")]
+    source = "x"
+    if T != 1:
+        x = x / float(T)  # (m, n)
+        steps.append(step("scaled", x, ELEMENTWISE, temperature_formula(source), source, (("T", float(T)),)))
+        source = "scaled"
+    exp, shifted = exponentials(x, base)  # (m, n): base ** x, or base ** (x − column max)
+    notes = (shift_note(layout, x.shape[1]),) if shifted else ()
+    formula = exp_formula(base_text(base), source, shifted, layout)
+    steps.append(step("exp", exp, ELEMENTWISE, formula, source, notes=notes))
+    sums = exp.sum(axis=0)  # (n,): Σ over each column
+    steps.append(step("sums", sums, SUMS, sums_formula(layout), "exp"))
+    steps.append(step("A", exp / sums, ELEMENTWISE, A_FORMULA, "exp"))  # (m, n) / (n,): every column sums to 1
+    return steps
+
+
+def _labels(shape: tuple[int, int]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A vector's entries are x1…xn (its other axis unlabelled); a matrix's lines r1…, c1…."""
+    m, n = shape
+    if m == 1:
+        return ("",), _numbered("x", n)
+    if n == 1:
+        return _numbered("x", m), ("",)
+    return _numbered("r", m), _numbered("c", n)
+
+
+def _numbered(prefix: str, count: int) -> tuple[str, ...]:
+    return tuple(f"{prefix}{i}" for i in range(1, count + 1))
+
+
+def shift_note(layout: str, distributions: int) -> str:
+    """The note under ``exp`` when the maxima were subtracted (one distribution: singular)."""
+    whose = "The" if distributions == 1 else f"Each {AXIS_WORD[layout]}'s"
+    return (
+        f"{whose} largest value was subtracted before exponentiating, "
+        "so that no number overflows; A is unchanged by it."
+    )
+
+
+def check_finite(name: str, value: np.ndarray, masked: bool = False) -> None:
+    """No nan and no infinity, but the −∞ of blocked cells in a ``masked`` step."""
+    infinite = np.isposinf(value) if masked else np.isinf(value)
+    if np.isnan(value).any() or infinite.any():
+        raise NumericError(f"{name} overflows double precision: the inputs are too large", path=(name,))
+
+
+def base_text(base) -> str:
+    """The base as an exponent's base is written: e, 3, 2.5."""
+    return "e" if base == "e" else str(base.numerator) if base.denominator == 1 else f"{float(base):g}"
+
+
+# --- the inputs, checked -----------------------------------------------------------------
+def as_values(x) -> np.ndarray:
+    """``x`` as exact Fractions: a vector (n,) when no item is a list, else a matrix (m, n).
+
+    A bad cell raises a SchemaError whose ``path`` is ``("x", j)`` or ``("x", i, j)``."""
+    if isinstance(x, np.ndarray):
+        x = x.tolist()
+    if isinstance(x, (list, tuple)) and any(isinstance(item, (list, tuple)) for item in x):
+        return as_matrix("x", x)
+    if not isinstance(x, (list, tuple)):
+        raise SchemaError(f"expected a list of numbers or a list of rows, found {describe(x)}", path=("x",))
+    if not x:
+        raise SchemaError("no numbers: give at least one", path=("x",))
+    if len(x) > MAX_DIM:
+        raise SchemaError(f"x has {len(x)} numbers; handcalc takes at most {MAX_DIM}", path=("x",))
+    vector = np.empty(len(x), dtype=object)
+    for j, cell in enumerate(x):
+        try:
+            vector[j] = parse_number(cell)
+        except NotANumber as error:
+            raise SchemaError(f"x[{j + 1}]: {error}", path=("x", j)) from None
+    return vector
+
+
+def as_base(base) -> str | Fraction:
+    """``"e"``, or a number greater than 1 (3 is the hand approximation of e)."""
+    if base == "e":
+        return base
+    number = _number("base must be e or a number greater than 1", base)
+    if number <= 1:
+        raise SchemaError(f"base must be e or a number greater than 1, not {base}", path=("base",))
+    return number
+
+
+def as_temperature(T) -> Fraction:
+    """The temperature: a positive number (1 leaves x as it is)."""
+    number = _number("temperature must be a positive number", T, "temperature")
+    if number <= 0:
+        raise SchemaError(f"temperature must be a positive number, not {T}", path=("temperature",))
+    return number
+
+
+def _number(rule: str, value, name: str = "base") -> Fraction:
+    try:
+        return parse_number(value)
+    except NotANumber as error:
+        reason = f"{rule}, not {describe(value)}" if str(error).startswith("expected a number") else f"{name}: {error}"
+        raise SchemaError(reason, path=(name,)) from None

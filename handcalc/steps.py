@@ -116,3 +116,8 @@ def sums_formula(layout: str) -> str:
 
 
 A_FORMULA = "A = exp / sums"
+
+
+def temperature_formula(source: str) -> str:
+    """``scaled = x / T``: the softmax calculator's temperature step."""
+    return f"scaled = {source} / T"

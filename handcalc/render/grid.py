@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from handcalc.numbers import ELLIPSIS, format_number, format_shape
-from handcalc.steps import Ref, short
+from handcalc.steps import AXIS_WORD, Ref, short
 from handcalc.trace import PRODUCT, SUMS, Step, Trace
 
 # Cell styles: what a cell is, for renderers that can colour it.
@@ -217,4 +217,6 @@ def head_title(trace: Trace, head: str) -> str:
 
 
 def title(trace: Trace) -> str:
-    return f"{trace.title}  (tokens as {trace.layout})"
+    if "X" in trace:
+        return f"{trace.title}  (tokens as {trace.layout})"
+    return f"{trace.title}  (each {AXIS_WORD[trace.layout]} is one distribution)"

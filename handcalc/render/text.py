@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from handcalc.render import RenderOptions, head_changes, selected
 from handcalc.render.grid import constants, head_title, heading, lines, step_grid, title
 from handcalc.trace import Trace
@@ -19,6 +21,7 @@ def render(trace: Trace, options: RenderOptions) -> str:
         out.append("")
         grid = step_grid(step, trace, options.precision, options.width - 2, options.full)
         out.extend("  " + "".join(text for text, _ in line) for line in lines(grid))
-        out.extend(f"  Note: {note}" for note in step.notes)
+        for note in step.notes:
+            out += textwrap.wrap(f"Note: {note}", options.width - 2, initial_indent="  ", subsequent_indent="  ")
         out.append("")
     return "\n".join(out)
