@@ -81,9 +81,8 @@ def run(
             trace = compute(problem)
         except HandcalcError as error:  # an overflow has no line and column, but it has a file
             raise error.located(error.file or str(source), error.line, error.column) from None
-        fmt = (format or (Format.rich if output is None and sys.stdout.isatty() else Format.text)).value
         options = RenderOptions(precision, _steps(only, trace.names + trace.heads), full, _width())
-        _emit(renderer(fmt)(trace, options), output, force, protect=source)
+        _emit(renderer(_format(format, output))(trace, options), output, force, protect=source)
 
 
 @app.command()
@@ -116,8 +115,7 @@ def softmax(
     with _errors():
         x = _numbers(ctx, numbers or [], file)
         trace = compute(x, axis=axis and axis.value, base=base, temperature=temperature)
-        fmt = (format or (Format.rich if sys.stdout.isatty() else Format.text)).value
-        _emit(renderer(fmt)(trace, RenderOptions(precision, None, full, _width())), None, False, protect=Path())
+        _emit(renderer(_format(format))(trace, RenderOptions(precision, None, full, _width())))
 
 
 def _numbers(ctx: typer.Context, numbers: list[str], file: Path | None):
@@ -198,12 +196,17 @@ def _steps(only: str | None, names: tuple[str, ...]) -> tuple[str, ...] | None:
     return wanted
 
 
+def _format(chosen: Format | None, output: Path | None = None) -> str:
+    """The format asked for, else rich on a terminal and plain text in a pipe or a file."""
+    return (chosen or (Format.rich if output is None and sys.stdout.isatty() else Format.text)).value
+
+
 def _width() -> int:
     """The terminal's width, or $COLUMNS, or 100 when the output is not a terminal."""
     return shutil.get_terminal_size((100, 24)).columns
 
 
-def _emit(rendered, output: Path | None, force: bool, protect: Path) -> None:
+def _emit(rendered, output: Path | None = None, force: bool = False, protect: Path | None = None) -> None:
     """Print ``rendered`` (a string or a rich renderable), or write it to ``output``."""
     if output is None and isinstance(rendered, str):
         sys.stdout.write(rendered)
@@ -220,10 +223,10 @@ def _emit(rendered, output: Path | None, force: bool, protect: Path) -> None:
     _write(output, rendered, force, protect)
 
 
-def _write(output: Path, text: str, force: bool, protect: Path) -> None:
+def _write(output: Path, text: str, force: bool, protect: Path | None) -> None:
     """Write atomically (a temporary file renamed over the target): never a half file,
     never over the input, and over an existing file only with --force."""
-    if output.exists() and output.resolve() == protect.resolve():
+    if protect is not None and output.exists() and output.resolve() == protect.resolve():
         raise OutputError("is the problem file itself; choose another output file").located(str(output))
     if output.is_dir():
         raise OutputError("is a directory; give a file name").located(str(output))
