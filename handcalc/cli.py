@@ -66,6 +66,9 @@ def run(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of the terminal.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
     full: Annotated[bool, typer.Option("--full", help="Show every row and column, however large.")] = False,
+    show_work: Annotated[bool, typer.Option("--show-work", help="Write out the arithmetic of each step's cells.")] = False,
+    cell: Annotated[Optional[str], typer.Option(metavar="STEP[i,j]", help="Show the work of this one cell, e.g. A[2,1].")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Say under each step what it means and why.")] = False,
 ) -> None:
     """Show every step of self-attention, laid out by hand."""
     from handcalc.attention import compute
@@ -81,7 +84,9 @@ def run(
             trace = compute(problem)
         except HandcalcError as error:  # an overflow has no line and column, but it has a file
             raise error.located(error.file or str(source), error.line, error.column) from None
-        options = RenderOptions(precision, _steps(only, trace.names + trace.heads), full, _width())
+        options = RenderOptions(
+            precision, _steps(only, trace.names + trace.heads), full, _width(), show_work or cell is not None, cell, explain
+        )
         _emit(renderer(_format(format, output))(trace, options), output, force, protect=source)
 
 

@@ -23,6 +23,9 @@ class RenderOptions:
     only: tuple[str, ...] | None = None
     full: bool = False
     width: int = 100
+    show_work: bool = False  # the arithmetic of each step's first cells, under it
+    cell: str | None = None  # with show_work: the work of this one cell only, e.g. "A[2,1]"
+    explain: bool = False  # a sentence or two under each step: what it means and why
 
 
 def renderer(fmt: str):

@@ -10,7 +10,8 @@ from rich.console import Group
 from rich.rule import Rule
 from rich.text import Text
 
-from handcalc.render import RenderOptions, head_changes, selected
+from handcalc.render import RenderOptions
+from handcalc.render.blocks import CONSTANTS, GRID, HEAD, HEADING, NOTE, PICTURE, TITLE, WORK, Block, blocks
 from handcalc.render.grid import (
     LABEL,
     MASKED,
@@ -19,12 +20,7 @@ from handcalc.render.grid import (
     RULE,
     SUM,
     VALUE,
-    constants,
-    head_title,
-    heading,
     lines,
-    step_grid,
-    title,
 )
 from handcalc.trace import INPUT, Trace
 
@@ -40,16 +36,29 @@ STYLES = {
 
 
 def render(trace: Trace, options: RenderOptions) -> Group:
-    parts = [Text(title(trace), style="bold underline"), Text()]
-    for step, head in head_changes(selected(trace, options)):
-        if head:
-            parts.append(Rule(Text(head_title(trace, head), style="bold magenta"), characters="═", style="magenta"))
-        parts.append(Rule(Text(heading(step), style="bold" if step.kind != INPUT else ""), align="left", style="dim"))
-        if step.constants:
-            parts.append(Text(f"   {constants(step, options.precision)}", style="italic"))
-        grid = step_grid(step, trace, options.precision, options.width - 2, options.full)
-        for line in lines(grid):
-            parts.append(Text.assemble("  ", *((text, STYLES.get(style, "")) for text, style in line), no_wrap=True))
-        parts.extend(Text(f"  Note: {note}", style="italic") for note in step.notes)
-        parts.append(Text())
+    parts: list = []
+    for block in blocks(trace, options):
+        if block.kind in (HEADING, GRID, PICTURE, WORK) and parts and getattr(parts[-1], "plain", "-"):
+            parts.append(Text())
+        parts += _draw(block)
     return Group(*parts)
+
+
+def _draw(block: Block) -> list:
+    if block.kind == TITLE:
+        return [Text(block.text, style="bold underline")]
+    if block.kind == HEAD:
+        return [Rule(Text(block.text, style="bold magenta"), characters="═", style="magenta")]
+    if block.kind == HEADING:
+        return [Rule(Text(block.text, style="" if block.step.kind == INPUT else "bold"), align="left", style="dim")]
+    if block.kind == CONSTANTS:
+        return [Text(f"   {block.text}", style="italic")]
+    if block.kind in (GRID, PICTURE):
+        return [
+            Text.assemble("  ", *((text, STYLES.get(style, "")) for text, style in line), no_wrap=True)
+            for line in lines(block.grid)
+        ]
+    if block.kind == WORK:
+        return [Text("  Work:", style="bold"), *(Text(f"    {line}") for line in block.lines)]
+    style = "italic" if block.kind == NOTE else "green"
+    return [Text(("  Note: " if block.kind == NOTE else "  ") + block.text, style=style)]

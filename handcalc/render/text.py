@@ -4,24 +4,35 @@ from __future__ import annotations
 
 import textwrap
 
-from handcalc.render import RenderOptions, head_changes, selected
-from handcalc.render.grid import constants, head_title, heading, lines, step_grid, title
+from handcalc.render import RenderOptions
+from handcalc.render.blocks import CONSTANTS, EXPLAIN, GRID, HEAD, HEADING, NOTE, PICTURE, TITLE, WORK, Block, blocks
+from handcalc.render.grid import lines
 from handcalc.trace import Trace
 
 
 def render(trace: Trace, options: RenderOptions) -> str:
-    out = [title(trace), ""]
-    for step, head in head_changes(selected(trace, options)):
-        if head:
-            out += ["═" * min(options.width, 80), f"  {head_title(trace, head)}", "═" * min(options.width, 80), ""]
-        rule = "─" * max(0, min(options.width, 80) - len(heading(step)) - 4)
-        out.append(f"── {heading(step)} {rule}")
-        if step.constants:
-            out.append(f"   {constants(step, options.precision)}")
-        out.append("")
-        grid = step_grid(step, trace, options.precision, options.width - 2, options.full)
-        out.extend("  " + "".join(text for text, _ in line) for line in lines(grid))
-        for note in step.notes:
-            out += textwrap.wrap(f"Note: {note}", options.width - 2, initial_indent="  ", subsequent_indent="  ")
-        out.append("")
-    return "\n".join(out)
+    out: list[str] = []
+    for block in blocks(trace, options):
+        if block.kind in (HEADING, HEAD, GRID, PICTURE, WORK) and out and out[-1]:
+            out.append("")  # a blank line before each step and each table
+        out += _draw(block, options)
+    return "\n".join(out) + "\n"
+
+
+def _draw(block: Block, options: RenderOptions) -> list[str]:
+    rule = min(options.width, 80)
+    if block.kind == TITLE:
+        return [block.text]
+    if block.kind == HEAD:
+        return ["═" * rule, f"  {block.text}", "═" * rule]
+    if block.kind == HEADING:
+        return [f"── {block.text} {'─' * max(0, rule - len(block.text) - 4)}"]
+    if block.kind == CONSTANTS:
+        return [f"   {block.text}"]
+    if block.kind in (GRID, PICTURE):
+        return ["  " + "".join(text for text, _ in line) for line in lines(block.grid)]
+    if block.kind == WORK:
+        return ["  Work:", *(f"    {line}" for line in block.lines)]
+    prefix = "Note: " if block.kind == NOTE else ""
+    assert block.kind in (NOTE, EXPLAIN), block.kind
+    return textwrap.wrap(prefix + block.text, options.width - 2, initial_indent="  ", subsequent_indent="  ")
