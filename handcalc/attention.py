@@ -7,12 +7,23 @@ transposed, so its steps are the transposes of the same numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from fractions import Fraction
 
 import numpy as np
 
+from handcalc.numbers import round_half_away
 from handcalc.problem import MATRIX_KEYS, Problem
-from handcalc.softmax import base_text, check_finite, exponentials, shift_note
+from handcalc.softmax import (
+    base_text,
+    check_finite,
+    divisor_text,
+    exact_powers,
+    exponentials,
+    irrational_note,
+    shift_note,
+)
 from handcalc.steps import (
     A_FORMULA,
     HEAD_WEIGHTS,
@@ -25,15 +36,36 @@ from handcalc.steps import (
     output_product,
     products,
     scaled_formula,
+    short,
     sums_formula,
 )
 from handcalc.trace import CONCAT, ELEMENTWISE, INPUT, PRODUCT, SUMS, Step, Trace
 
 
-def compute(problem: Problem) -> Trace:
-    """Every step of attention for ``problem``, head by head, in the order written by hand."""
+def compute(problem: Problem, exact: bool = False) -> Trace:
+    """Every step of attention for ``problem``, head by head, in the order written by hand.
+
+    ``exact``: steps are exact Fractions for as long as the arithmetic stays rational.
+    With ``problem.round``, every step is rounded before the next one uses it, and the last
+    step says how far that carried rounding drifted from full precision."""
     with np.errstate(all="ignore"):  # no RuntimeWarning on stderr: every step is checked instead
-        return _Computation(problem).run()
+        trace = _Computation(problem, exact).run()
+    if problem.round is None:
+        return trace
+    return _with_drift(trace, compute(problem.replaced(round=None), exact), problem.round)
+
+
+def _with_drift(rounded: Trace, full: Trace, digits: int) -> Trace:
+    """The rounded trace, its last step noting the largest difference from full precision."""
+    last = rounded.steps[-1]
+    drift = float(np.max(np.abs(last.value.astype(float) - full[last.name].value.astype(float))))
+    note = (
+        f"Every step was rounded to {digits} decimals (halves away from zero) before the next one "
+        f"used it, as on paper; the largest difference from full precision is in the constants above."
+    )
+    constants = (*last.constants, (f"max |{short(last.name)} − full precision|", drift))
+    last = dataclasses.replace(last, constants=constants, notes=(*last.notes, note))
+    return dataclasses.replace(rounded, steps=(*rounded.steps[:-1], last))
 
 
 class _Computation:
@@ -42,8 +74,9 @@ class _Computation:
     ``prefix`` is the head being computed (``h2.``; "" for a single head): step methods
     take short names (``Q``) and record full ones (``h2.Q``)."""
 
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, exact: bool) -> None:
         self.problem = problem
+        self.exact = exact
         self.layout = problem.layout
         self.prefix = ""
         self.value: dict[str, np.ndarray] = {}
@@ -93,36 +126,47 @@ class _Computation:
     def _softmax(self, head: int) -> None:
         p = self.problem
         divisor, constants = self._divisor(head)
-        scaled = self._value("scores") / divisor  # (m, n)
-        self._elementwise("scaled", scaled, scaled_formula(_scale_kind(p.scale), p.temperature == 1), "scores", constants)
+        scores = self._value("scores")
+        exact = _exact(scores) and isinstance(divisor, Fraction)
+        scaled = scores / (divisor if exact else float(divisor))  # (m, n)
+        notes = (irrational_note(divisor_text(constants)),) if _exact(scores) and not exact else ()
+        formula = scaled_formula(_scale_kind(p.scale), p.temperature == 1)
+        self._elementwise("scaled", scaled, formula, "scores", constants, notes)
         source = "scaled"
         allowed = p.allowed()
         if allowed is not None:
             self._elementwise("masked", np.where(allowed, scaled, -np.inf), masked_formula(), "scaled")  # (m, n)
             source = "masked"
-        exp, shifted = exponentials(self._value(source), p.base)
+        x = self._value(source)
+        exp, shifted = exact_powers(x, p.base), False
+        if exp is None:
+            exp, shifted = exponentials(x.astype(float), p.base)
         notes = (shift_note(self.layout, p.n),) if shifted else ()
+        if _exact(x) and not _exact(exp):
+            notes += (irrational_note(f"{base_text(p.base)}^x"),)
         self._elementwise("exp", exp, exp_formula(base_text(p.base), source, shifted, self.layout), source, notes=notes)
         sums = exp.sum(axis=0)  # (n,): one sum per query
         self._add("sums", sums, (), self._tokens("q"), SUMS, sums_formula(self.layout), (Ref(self.prefix + "exp"),))
         self._elementwise("A", exp / sums, A_FORMULA, "exp")  # (m, n): every column sums to 1
 
-    def _divisor(self, head: int) -> tuple[float, tuple[tuple[str, float], ...]]:
-        """The number the scores are divided by, √d_k · T, and its named parts."""
+    def _divisor(self, head: int) -> tuple[float | Fraction, tuple[tuple[str, float | Fraction], ...]]:
+        """The number the scores are divided by, s · T, and its named parts; a Fraction
+        where it is rational (√d_k is when d_k is a perfect square)."""
         p = self.problem
-        constants: list[tuple[str, float]] = []
+        constants: list[tuple[str, float | Fraction]] = []
         if p.scale == "sqrt_dk":
-            s = math.sqrt(p.d_k(head))
-            constants += [("d_k", p.d_k(head)), ("√d_k", s)]
+            d_k = p.d_k(head)
+            root = math.isqrt(d_k)
+            s = Fraction(root) if root * root == d_k else math.sqrt(d_k)
+            constants += [("d_k", d_k), ("√d_k", s)]
         elif p.scale == "none":
-            s = 1.0
+            s = Fraction(1)
         else:
-            s = float(p.scale)
+            s = p.scale
             constants.append(("s", s))
-        T = float(p.temperature)
-        if T != 1:
-            constants.append(("T", T))
-        return s * T, tuple(constants)
+        if p.temperature != 1:
+            constants.append(("T", p.temperature))
+        return s * p.temperature, tuple(constants)
 
     # --- adding steps ------------------------------------------------------------------
     def _value(self, name: str) -> np.ndarray:
@@ -130,7 +174,7 @@ class _Computation:
         return self.value[self.prefix + name]
 
     def _input(self, name: str, matrix: np.ndarray) -> None:
-        value = self.problem.columns(matrix)
+        value = self.problem.columns(matrix, self.exact)
         cols = ()
         if name in ("X", "X_kv"):
             cols = self._tokens("x" if name == "X" else "kv", value.shape[1], own=name == "X")
@@ -158,7 +202,10 @@ class _Computation:
     def _add(self, name, value, rows, cols, kind, formula, operands=(), constants=(), notes=()) -> None:
         """Record this head's step ``name``: ``value`` and labels in the columns orientation."""
         full = self.prefix + name
-        check_finite(full, value, masked=name == "masked")
+        value = _settled(value)
+        if self.problem.round is not None and kind != INPUT:
+            value = _rounded(value, self.problem.round)
+        check_finite(full, _floats(full, value), masked=name == "masked")
         self.value[full] = value
         if self.layout == "rows":
             value, rows, cols = value.T, cols, rows
@@ -185,3 +232,32 @@ class _Computation:
 
 def _scale_kind(scale) -> str:
     return scale if scale in ("sqrt_dk", "none") else "number"
+
+
+def _exact(value: np.ndarray) -> bool:
+    """Whether a step's values are exact Fractions (with −∞ for blocked cells)."""
+    return value.dtype == object
+
+
+def _settled(value: np.ndarray) -> np.ndarray:
+    """Exact values stay Fractions; a mix with floats (a step past an irrational one)
+    becomes plain floats."""
+    if value.dtype != object:
+        return value
+    if all(isinstance(x, Fraction) or x == -math.inf for x in value.flat):
+        return value
+    return value.astype(float)
+
+
+def _rounded(value: np.ndarray, digits: int) -> np.ndarray:
+    """Every cell rounded half away from zero to ``digits`` decimals, as decimals."""
+    return np.vectorize(lambda x: float(round_half_away(x, digits)), otypes=[float])(value)
+
+
+def _floats(name: str, value: np.ndarray) -> np.ndarray:
+    """A step's values as floats, to check; an exact value too large for a float is an
+    overflow like any other."""
+    try:
+        return value.astype(float)
+    except OverflowError:
+        raise NumericError(f"{name} overflows double precision: the inputs are too large", path=(name,)) from None

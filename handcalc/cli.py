@@ -60,7 +60,7 @@ def run(
     file: Annotated[Optional[Path], typer.Argument(metavar="FILE", help="The problem YAML file (default: a bundled example).")] = None,
     example: Annotated[Optional[str], typer.Option(metavar="NAME", help="Run a bundled example instead (see: handcalc examples).")] = None,
     layout: Annotated[Optional[Layout], typer.Option(help="Show tokens as columns or as rows (default: the file's).")] = None,
-    precision: Annotated[int, typer.Option(min=0, max=15, metavar="N", help="Decimals shown for numbers that are not integers.")] = 3,
+    precision: Annotated[Optional[int], typer.Option(min=0, max=15, metavar="N", help="Decimals shown for numbers that are not integers (default 3, or the round: of the problem).", show_default=False)] = None,
     only: Annotated[Optional[str], typer.Option(metavar="STEPS", help="Show only these steps, e.g. A,Z.")] = None,
     format: Annotated[Optional[Format], typer.Option("--format", "-f", help="rich (terminal), text or json.")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of the terminal.")] = None,
@@ -69,6 +69,8 @@ def run(
     show_work: Annotated[bool, typer.Option("--show-work", help="Write out the arithmetic of each step's cells.")] = False,
     cell: Annotated[Optional[str], typer.Option(metavar="STEP[i,j]", help="Show the work of this one cell, e.g. A[2,1].")] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Say under each step what it means and why.")] = False,
+    exact: Annotated[bool, typer.Option("--exact", help="Exact fractions for as long as the arithmetic is rational.")] = False,
+    round: Annotated[Optional[int], typer.Option("--round", min=0, max=15, metavar="N", help="Round every step to N decimals before the next uses it.")] = None,
 ) -> None:
     """Show every step of self-attention, laid out by hand."""
     from handcalc.attention import compute
@@ -80,12 +82,15 @@ def run(
         problem = load(source)
         if layout is not None:
             problem = problem.with_layout(layout.value)
+        if round is not None:
+            problem = problem.replaced(round=round)
         try:
-            trace = compute(problem)
+            trace = compute(problem, exact)
         except HandcalcError as error:  # an overflow has no line and column, but it has a file
             raise error.located(error.file or str(source), error.line, error.column) from None
+        shown = precision if precision is not None else problem.round if problem.round is not None else 3
         options = RenderOptions(
-            precision, _steps(only, trace.names + trace.heads), full, _width(), show_work or cell is not None, cell, explain
+            shown, _steps(only, trace.names + trace.heads), full, _width(), show_work or cell is not None, cell, explain
         )
         _emit(renderer(_format(format, output))(trace, options), output, force, protect=source)
 

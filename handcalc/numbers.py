@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
 NEG_INF = "−∞"  # U+2212: a masked cell, never typed back in as a number
@@ -98,9 +99,13 @@ def _to_float(number: Fraction) -> float:
         return math.inf
 
 
-def format_number(x: float, precision: int = 3) -> str:
-    """A cell as printed: −∞, an integer when it is one, else ``precision`` decimals;
-    scientific notation from 1e10 on, so that no table is widened by a 40-digit number."""
+def format_number(x: float | Fraction, precision: int = 3) -> str:
+    """A cell as printed: −∞, an integer when it is one, an exact Fraction as ``p/q``, else
+    ``precision`` decimals; scientific notation from 1e10 on, so that no table is widened
+    by a 40-digit number."""
+    if isinstance(x, Fraction):
+        return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
+    x = float(x)
     if math.isinf(x):
         return NEG_INF if x < 0 else "∞"
     if math.isnan(x):
@@ -120,3 +125,18 @@ def format_number(x: float, precision: int = 3) -> str:
 def format_shape(shape: tuple[int, ...]) -> str:
     """``(2, 4)`` as ``2×4``; a vector as its length."""
     return "×".join(str(n) for n in shape)
+
+
+def round_half_away(x: float | Fraction, digits: int) -> float | Fraction:
+    """``x`` rounded to ``digits`` decimals, halves away from zero, as a calculator shows it.
+
+    A float is rounded as it prints (2.675 is 2.68, not the 2.67 its binary value gives);
+    a Fraction stays exact; −∞ stays −∞."""
+    if isinstance(x, Fraction):
+        unit = Fraction(1, 10**digits)
+        return (1 if x >= 0 else -1) * math.floor(abs(x) / unit + Fraction(1, 2)) * unit
+    if not math.isfinite(x):
+        return x
+    with localcontext() as context:
+        context.prec = 400  # room for every digit of a double and the decimals asked for
+        return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from handcalc.errors import MaskError, SchemaError, ShapeError
-from handcalc.numbers import NotANumber, format_shape, parse_number, quoted
+from handcalc.numbers import NotANumber, describe, format_shape, parse_number, quoted
 from handcalc.steps import (
     AXIS_WORD,
     HEAD_WEIGHTS,
@@ -29,6 +29,7 @@ from handcalc.steps import (
 )
 
 MAX_DIM = 256
+MAX_ROUND = 15
 MATRIX_KEYS = ("X", "W_q", "W_k", "W_v", "X_kv", "W_o")
 
 
@@ -116,6 +117,7 @@ class Problem:
     base: Any = "e"  # "e" | a number > 1
     W_o: Any = None
     heads: Any = None  # multi-head: a list of {W_q, W_k, W_v}, instead of the top-level ones
+    round: Any = None  # carried rounding: every step rounded to this many decimals
     shapes: dict[str, tuple[int, int]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -262,6 +264,11 @@ class Problem:
         return mask
 
     def _check_options(self) -> None:
+        if self.round is not None and (isinstance(self.round, bool) or not isinstance(self.round, int)
+                                       or not 0 <= self.round <= MAX_ROUND):
+            found = self.round if type(self.round) is int else describe(self.round)
+            raise SchemaError(f"round must be a whole number of decimals from 0 to {MAX_ROUND}, not {found}",
+                              path=("round",))
         if self.scale not in ("sqrt_dk", "none"):
             if isinstance(self.scale, str) and not _looks_numeric(self.scale):
                 raise SchemaError(f"scale must be sqrt_dk, none or a positive number, not {quoted(self.scale)}", path=("scale",))
@@ -289,9 +296,10 @@ class Problem:
             return np.tril(np.ones((self.n, self.m), dtype=bool)).T if self.mask == "causal" else None
         return self._allowed(self.mask)
 
-    def columns(self, matrix: np.ndarray) -> np.ndarray:
-        """An input matrix as floats in the columns orientation (tokens as columns)."""
-        matrix = matrix.astype(float)
+    def columns(self, matrix: np.ndarray, exact: bool = False) -> np.ndarray:
+        """An input matrix in the columns orientation (tokens as columns): as floats, or
+        with ``exact`` as the Fractions it was written as."""
+        matrix = matrix if exact else matrix.astype(float)
         return matrix if self.layout == "columns" else matrix.T
 
     def with_layout(self, layout: str) -> Problem:
@@ -303,9 +311,13 @@ class Problem:
             flip["mask"] = self.mask.T
         if self.multi_head:
             flip["heads"] = tuple(head.transposed() for head in self.heads)
-        else:
-            flip["heads"] = None
-        return replace(self, layout=layout, **flip)
+        return self.replaced(layout=layout, **flip)
+
+    def replaced(self, **changes: Any) -> Problem:
+        """The same problem with ``changes`` (a single head stays given as W_q, W_k, W_v)."""
+        if not self.multi_head:
+            changes.setdefault("heads", None)
+        return replace(self, **changes)
 
 
 def _path(name: str) -> tuple[str | int, ...]:

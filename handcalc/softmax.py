@@ -6,6 +6,7 @@ of ``softmax(x / T)`` for a vector or for every column (or row) of a matrix.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -17,6 +18,7 @@ from handcalc.steps import A_FORMULA, AXIS_WORD, LAYOUTS, Ref, exp_formula, sums
 from handcalc.trace import ELEMENTWISE, INPUT, SUMS, Step, Trace
 
 TITLE = "Softmax by hand"
+MAX_EXACT_POWER = 64  # 3**64 has 31 digits: beyond it a fraction is no help by hand
 
 
 def exponentials(x: np.ndarray, base) -> tuple[np.ndarray, bool]:
@@ -34,6 +36,30 @@ def exponentials(x: np.ndarray, base) -> tuple[np.ndarray, bool]:
     if np.isfinite(exp).all() and np.isfinite(sums).all() and (sums > 0).all():
         return exp, False
     return power(x - x.max(axis=0)), True  # (m, n) - (n,): every column's max becomes 0
+
+
+def exact_powers(x: np.ndarray, base) -> np.ndarray | None:
+    """``base ** x`` as exact Fractions when it is rational: a rational base and whole
+    exponents (``3 ** -1 = 1/3``; a blocked cell, −∞, gives 0); else None."""
+    if x.dtype != object or base == "e":
+        return None
+    cells = [x_ij for x_ij in x.flat if x_ij != -math.inf]
+    if not all(c.denominator == 1 and abs(c) <= MAX_EXACT_POWER for c in cells):
+        return None
+    power = np.vectorize(lambda c: Fraction(0) if c == -math.inf else Fraction(base) ** int(c), otypes=[object])
+    return power(x)
+
+
+def irrational_note(what: str) -> str:
+    """The note where exact arithmetic ends: ``√2 is not a fraction …``."""
+    return f"{what} is not a fraction, so from here on the values are decimals."
+
+
+def divisor_text(constants) -> str:
+    """The divisor of the scores as written: ``√2``, ``(√2 · T)``, from a step's constants."""
+    named = dict(constants)
+    parts = [f"√{named['d_k']}" if "d_k" in named else "s" if "s" in named else "", "T" if "T" in named else ""]
+    return " · ".join(part for part in parts if part) or "1"
 
 
 # --- the softmax calculator ---------------------------------------------------------------

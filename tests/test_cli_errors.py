@@ -233,8 +233,12 @@ CASES = [
     pytest.param(doc(heads="[{W_q: [[1]], W_k: [[1]], W_v: [[1]]}]"),
                  "heads and W_q are both given: keep heads for multi-head attention, or W_q, W_k and W_v for a "
                  "single head", 5, 8, id="heads-and-W_q"),
-    pytest.param(doc(round="2"), "carried rounding (round) is not supported by this version of handcalc", 5, 1,
-                 id="round"),
+    pytest.param(doc(round="-1"), "round must be a whole number of decimals from 0 to 15, not -1", 5, 8,
+                 id="round-negative"),
+    pytest.param(doc(round="2.5"), "round must be a whole number of decimals from 0 to 15, not a number", 5, 8,
+                 id="round-decimal"),
+    pytest.param(doc(round="true"), "round must be a whole number of decimals from 0 to 15, not a boolean", 5, 8,
+                 id="round-boolean"),
 ]
 
 

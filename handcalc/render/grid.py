@@ -156,7 +156,7 @@ def _values(block: Block, i: int | None, cols: list[int | None], precision: int)
 def _cell(row: np.ndarray, j: int | None, style: str, precision: int) -> Cell:
     if j is None:
         return Cell(ELLIPSIS, LABEL)
-    x = float(row[j])
+    x = row[j]  # a float, or an exact Fraction
     return Cell(format_number(x, precision), MASKED if x == -np.inf else style)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from fractions import Fraction
 
 from handcalc.render import RenderOptions, selected
 from handcalc.trace import Trace
@@ -33,7 +34,11 @@ def _cells(value) -> list:
     return [[_number(x) for x in row] for row in value.tolist()]
 
 
-def _number(x: float) -> float | int | None:
+def _number(x: float | Fraction) -> float | int | str | None:
+    """A cell for JSON: an integer, a float at full precision, an exact ``"p/q"``, or
+    null for a masked cell."""
+    if isinstance(x, Fraction):
+        return x.numerator if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
     if math.isinf(x):
         return None
     return int(x) if x.is_integer() and abs(x) < 2**53 else x
