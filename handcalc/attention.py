@@ -135,7 +135,7 @@ class _Computation:
         source = "scaled"
         allowed = p.allowed()
         if allowed is not None:
-            self._elementwise("masked", np.where(allowed, scaled, -np.inf), masked_formula(), "scaled")  # (m, n)
+            self._elementwise("masked", np.where(allowed, self._value("scaled"), -np.inf), masked_formula(), "scaled")  # (m, n)
             source = "masked"
         x = self._value(source)
         exp, shifted = exact_powers(x, p.base), False
@@ -145,9 +145,10 @@ class _Computation:
         if _exact(x) and not _exact(exp):
             notes += (irrational_note(f"{base_text(p.base)}^x"),)
         self._elementwise("exp", exp, exp_formula(base_text(p.base), source, shifted, self.layout), source, notes=notes)
-        sums = exp.sum(axis=0)  # (n,): one sum per query
-        self._add("sums", sums, (), self._tokens("q"), SUMS, sums_formula(self.layout), (Ref(self.prefix + "exp"),))
-        self._elementwise("A", exp / sums, A_FORMULA, "exp")  # (m, n): every column sums to 1
+        exp = self._value("exp")  # as recorded: rounded, with round:
+        self._add("sums", exp.sum(axis=0), (), self._tokens("q"), SUMS, sums_formula(self.layout),
+                  (Ref(self.prefix + "exp"),))  # (n,): one sum per query
+        self._elementwise("A", exp / self._value("sums"), A_FORMULA, "exp")  # (m, n): every column sums to 1
 
     def _divisor(self, head: int) -> tuple[float | Fraction, tuple[tuple[str, float | Fraction], ...]]:
         """The number the scores are divided by, s · T, and its named parts; a Fraction
