@@ -206,7 +206,7 @@ class _Computation:
         value = _settled(value)
         if self.problem.round is not None and kind != INPUT:
             value = _rounded(value, self.problem.round)
-        check_finite(full, _floats(full, value), masked=name == "masked")
+        check_finite(full, _floats(value), masked=name == "masked")
         self.value[full] = value
         if self.layout == "rows":
             value, rows, cols = value.T, cols, rows
@@ -255,10 +255,10 @@ def _rounded(value: np.ndarray, digits: int) -> np.ndarray:
     return np.vectorize(lambda x: float(round_half_away(x, digits)), otypes=[float])(value)
 
 
-def _floats(name: str, value: np.ndarray) -> np.ndarray:
-    """A step's values as floats, to check; an exact value too large for a float is an
-    overflow like any other."""
+def _floats(value: np.ndarray) -> np.ndarray:
+    """A step's values as floats, to check them; an exact value too large for a float
+    becomes infinity, which the check reports as the overflow it is."""
     try:
         return value.astype(float)
     except OverflowError:
-        raise NumericError(f"{name} overflows double precision: the inputs are too large", path=(name,)) from None
+        return np.full(value.shape, np.inf)

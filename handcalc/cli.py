@@ -33,11 +33,21 @@ class Format(str, Enum):
     rich = "rich"
     text = "text"
     json = "json"
+    markdown = "markdown"
+    latex = "latex"
+    html = "html"
 
 
 class Layout(str, Enum):
     columns = "columns"
     rows = "rows"
+
+
+# The options run and softmax share, declared once.
+FORMAT_HELP = "rich (the default on a terminal), text (piped), json, markdown, latex or html."
+Full = Annotated[bool, typer.Option("--full", help="Show every row and column, however large.")]
+ShowWork = Annotated[bool, typer.Option("--show-work", help="Write out the arithmetic of each step's first cells.")]
+Explain = Annotated[bool, typer.Option("--explain", help="Say under each step what it means and why.")]
 
 
 def _version(value: bool) -> None:
@@ -62,13 +72,13 @@ def run(
     layout: Annotated[Optional[Layout], typer.Option(help="Show tokens as columns or as rows (default: the file's).")] = None,
     precision: Annotated[Optional[int], typer.Option(min=0, max=15, metavar="N", help="Decimals shown for numbers that are not integers (default 3, or the round: of the problem).", show_default=False)] = None,
     only: Annotated[Optional[str], typer.Option(metavar="STEPS", help="Show only these steps, e.g. A,Z.")] = None,
-    format: Annotated[Optional[Format], typer.Option("--format", "-f", help="rich (terminal), text or json.")] = None,
+    format: Annotated[Optional[Format], typer.Option("--format", "-f", help=FORMAT_HELP)] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of the terminal.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
-    full: Annotated[bool, typer.Option("--full", help="Show every row and column, however large.")] = False,
-    show_work: Annotated[bool, typer.Option("--show-work", help="Write out the arithmetic of each step's cells.")] = False,
+    full: Full = False,
+    show_work: ShowWork = False,
     cell: Annotated[Optional[str], typer.Option(metavar="STEP[i,j]", help="Show the work of this one cell, e.g. A[2,1].")] = None,
-    explain: Annotated[bool, typer.Option("--explain", help="Say under each step what it means and why.")] = False,
+    explain: Explain = False,
     exact: Annotated[bool, typer.Option("--exact", help="Exact fractions for as long as the arithmetic is rational.")] = False,
     round: Annotated[Optional[int], typer.Option("--round", min=0, max=15, metavar="N", help="Round every step to N decimals before the next uses it.")] = None,
 ) -> None:
@@ -92,6 +102,8 @@ def run(
         options = RenderOptions(
             shown, _steps(only, trace.names + trace.heads), full, _width(), show_work or cell is not None, cell, explain
         )
+        if cell is not None:
+            _cell(cell, trace, options)
         _emit(renderer(_format(format, output))(trace, options), output, force, protect=source)
 
 
@@ -115,8 +127,10 @@ def softmax(
     base: Annotated[str, typer.Option(metavar="B", help="e, or a number > 1 (3 is the hand approximation of e).")] = "e",
     temperature: Annotated[str, typer.Option(metavar="T", help="Divide x by T > 0 first (a scaled step).")] = "1",
     precision: Annotated[int, typer.Option(min=0, max=15, metavar="N", help="Decimals shown for numbers that are not integers.")] = 3,
-    format: Annotated[Optional[Format], typer.Option("--format", help="rich (terminal), text or json.")] = None,
-    full: Annotated[bool, typer.Option("--full", help="Show every number, however many.")] = False,
+    format: Annotated[Optional[Format], typer.Option("--format", help=FORMAT_HELP)] = None,  # no -f: -inf is a number
+    full: Full = False,
+    show_work: ShowWork = False,
+    explain: Explain = False,
 ) -> None:
     """Show the softmax of a vector (or of each column of a matrix) by hand."""
     from handcalc.render import RenderOptions, renderer
@@ -125,7 +139,8 @@ def softmax(
     with _errors():
         x = _numbers(ctx, numbers or [], file)
         trace = compute(x, axis=axis and axis.value, base=base, temperature=temperature)
-        _emit(renderer(_format(format))(trace, RenderOptions(precision, None, full, _width())))
+        options = RenderOptions(precision, None, full, _width(), show_work, explain=explain)
+        _emit(renderer(_format(format))(trace, options))
 
 
 def _numbers(ctx: typer.Context, numbers: list[str], file: Path | None):
@@ -191,6 +206,18 @@ def _problem_file(file: Path | None, example: str | None) -> Path:
         raise typer.BadParameter(
             f"no example {example!r}; the examples are: {', '.join(bundled.names())}", param_hint="--example"
         ) from None
+
+
+def _cell(cell: str, trace, options) -> None:
+    """A usage error for a --cell that names no worked cell of the steps shown."""
+    from handcalc.errors import CellError
+    from handcalc.render import selected
+    from handcalc.work import parse_cell
+
+    try:
+        parse_cell(cell, trace, [step.name for step in selected(trace, options)])
+    except CellError as error:
+        raise typer.BadParameter(str(error), param_hint="--cell") from None
 
 
 def _steps(only: str | None, names: tuple[str, ...]) -> tuple[str, ...] | None:

@@ -69,3 +69,9 @@ class OutputError(HandcalcError):
 
 class OutputExistsError(OutputError):
     """The output file exists already and overwriting it was not asked for."""
+
+
+class CellError(HandcalcError):
+    """A ``--cell`` that names no worked cell of the problem (a usage error)."""
+
+    exit_code = 2

@@ -6,13 +6,16 @@ arrangement that the text formats share is built in :mod:`handcalc.render.grid`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import import_module
 
 from handcalc.steps import head_of
 
-FORMATS = ("rich", "text", "json")
-_MODULES = {"rich": "terminal", "text": "text", "json": "json"}
+_MODULES = {
+    "rich": "terminal", "text": "text", "json": "json", "markdown": "markdown", "latex": "latex", "html": "html",
+}  # fmt: skip
+FORMATS = tuple(_MODULES)
+EXPORT_WIDTH = 120  # a file for notes or a blog is as wide as a page, not as the terminal
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,11 @@ class RenderOptions:
     show_work: bool = False  # the arithmetic of each step's first cells, under it
     cell: str | None = None  # with show_work: the work of this one cell only, e.g. "A[2,1]"
     explain: bool = False  # a sentence or two under each step: what it means and why
+
+
+def for_export(options: RenderOptions) -> RenderOptions:
+    """``options`` for a page (markdown, LaTeX, HTML): elided at :data:`EXPORT_WIDTH`."""
+    return replace(options, width=EXPORT_WIDTH)
 
 
 def renderer(fmt: str):

@@ -28,6 +28,8 @@ from handcalc.trace import PRODUCT, SUMS, Step, Trace
 NAME, LABEL, OPERAND, VALUE, MASKED, RULE, SUM, GAP = (
     "name", "label", "operand", "value", "masked", "rule", "sum", "gap",
 )  # fmt: skip
+# The heat-map's shades, lightest to darkest: an attention weight in (0, ¼], (¼, ½], (½, ¾], (¾, 1].
+HEAT = ("heat1", "heat2", "heat3", "heat4")
 EDGES = (4, 3, 2, 1)  # items kept at each end of an elided axis, widest first
 V_ELLIPSIS, X_ELLIPSIS = "⋮", "⋱"
 
@@ -70,7 +72,22 @@ def step_grid(step: Step, trace: Trace, precision: int, width: int, full: bool) 
     """The widest elision of ``step`` whose lines fit in ``width`` (everything if ``full``).
 
     Only the axes that run across the page narrow to fit; rows keep ``EDGES[0]`` a side."""
-    build = _builder(step, trace, precision)
+    return fitted(_builder(step, trace, precision), width, full)
+
+
+def value_grid(step: Step, layout: str, precision: int, width: int, full: bool) -> Grid:
+    """The step's own values as a labelled matrix, elided like :func:`step_grid` (a vector
+    as a row in the columns layout, as a column in the rows layout): what a formula equals."""
+    value, rows, cols = step.value, step.rows, step.cols
+    if value.ndim == 1:
+        labels = cols or rows or ("",) * len(value)
+        value, rows, cols = (value[None, :], ("",), labels) if layout == "columns" else (value[:, None], labels, ("",))
+    this = Block(short(step.name), value, rows or ("",) * value.shape[0], cols or ("",) * value.shape[1])
+    return fitted(lambda edge: matrix(this, precision, edge), width, full)
+
+
+def fitted(build: Callable[[int | None], Grid], width: int, full: bool) -> Grid:
+    """The widest of ``build``'s elisions whose lines fit in ``width`` (everything if ``full``)."""
     if full:
         return build(None)
     grids = (build(edge) for edge in EDGES)
@@ -197,16 +214,36 @@ def _trim(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return pieces
 
 
+def is_rule(row: list[Cell]) -> bool:
+    """A rule across the grid (under the right operand, over the sums)."""
+    return all(cell.style == RULE for cell in row)
+
+
+def bar_columns(grid: Grid) -> set[int]:
+    """The columns that are a vertical rule (beside the left operand, before the sums)."""
+    return {j for j in range(len(grid[0])) if all(row[j].style == RULE for row in grid) and not all(map(is_rule, grid))}
+
+
 # --- the words around a grid --------------------------------------------------------------
 def heading(step: Step) -> str:
     """``Q = W_q · X   (2×4)``: the formula and the shape (and what its axes are)."""
+    return f"{step.formula}   ({shape_text(step)})"
+
+
+def shape_text(step: Step) -> str:
+    """``4×4: keys × queries``: the shape, and what the axes are where both are tokens."""
     axes = f": {' × '.join(step.axes)}" if step.axes else ""
-    return f"{step.formula}   ({format_shape(step.shape)}{axes})"
+    return f"{format_shape(step.shape)}{axes}"
 
 
 def constants(step: Step, precision: int) -> str:
     """``d_k = 2 · √d_k = 1.414``: the numbers the formula uses."""
-    return " · ".join(f"{name} = {format_number(value, precision)}" for name, value in step.constants)
+    return " · ".join(constant_texts(step, precision))
+
+
+def constant_texts(step: Step, precision: int) -> list[str]:
+    """``["d_k = 2", "√d_k = 1.414"]``: each constant the formula uses, with its value."""
+    return [f"{name} = {format_number(value, precision)}" for name, value in step.constants]
 
 
 def head_title(trace: Trace, head: str) -> str:

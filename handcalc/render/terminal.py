@@ -6,6 +6,8 @@ or output piped, the words and layout are exactly those of the text format.
 
 from __future__ import annotations
 
+import textwrap
+
 from rich.console import Group
 from rich.rule import Rule
 from rich.text import Text
@@ -13,6 +15,7 @@ from rich.text import Text
 from handcalc.render import RenderOptions
 from handcalc.render.blocks import CONSTANTS, GRID, HEAD, HEADING, NOTE, PICTURE, TITLE, WORK, Block, blocks
 from handcalc.render.grid import (
+    HEAT,
     LABEL,
     MASKED,
     NAME,
@@ -22,6 +25,7 @@ from handcalc.render.grid import (
     VALUE,
     lines,
 )
+from handcalc.render.work import wrapped
 from handcalc.trace import INPUT, Trace
 
 STYLES = {
@@ -32,6 +36,7 @@ STYLES = {
     MASKED: "red",
     SUM: "bold yellow",
     RULE: "dim",
+    **dict(zip(HEAT, ("bright_blue", "green", "yellow", "bold bright_red"))),  # the heat-map of A, light to heavy
 }
 
 
@@ -40,11 +45,11 @@ def render(trace: Trace, options: RenderOptions) -> Group:
     for block in blocks(trace, options):
         if block.kind in (HEADING, GRID, PICTURE, WORK) and parts and getattr(parts[-1], "plain", "-"):
             parts.append(Text())
-        parts += _draw(block)
+        parts += _draw(block, options.width)
     return Group(*parts)
 
 
-def _draw(block: Block) -> list:
+def _draw(block: Block, width: int) -> list:
     if block.kind == TITLE:
         return [Text(block.text, style="bold underline")]
     if block.kind == HEAD:
@@ -59,6 +64,7 @@ def _draw(block: Block) -> list:
             for line in lines(block.grid)
         ]
     if block.kind == WORK:
-        return [Text("  Work:", style="bold"), *(Text(f"    {line}") for line in block.lines)]
+        return [Text("  Work:", style="bold"), *(Text(f"    {line}") for line in wrapped(block.lines, width - 4))]
     style = "italic" if block.kind == NOTE else "green"
-    return [Text(("  Note: " if block.kind == NOTE else "  ") + block.text, style=style)]
+    text = ("Note: " if block.kind == NOTE else "") + block.text  # wrapped as in the text format
+    return [Text(line, style=style) for line in textwrap.wrap(text, width - 2, initial_indent="  ", subsequent_indent="  ")]

@@ -7,6 +7,7 @@ import textwrap
 from handcalc.render import RenderOptions
 from handcalc.render.blocks import CONSTANTS, EXPLAIN, GRID, HEAD, HEADING, NOTE, PICTURE, TITLE, WORK, Block, blocks
 from handcalc.render.grid import lines
+from handcalc.render.work import wrapped
 from handcalc.trace import Trace
 
 
@@ -32,7 +33,7 @@ def _draw(block: Block, options: RenderOptions) -> list[str]:
     if block.kind in (GRID, PICTURE):
         return ["  " + "".join(text for text, _ in line) for line in lines(block.grid)]
     if block.kind == WORK:
-        return ["  Work:", *(f"    {line}" for line in block.lines)]
+        return ["  Work:", *(f"    {line}" for line in wrapped(block.lines, options.width - 4))]
     prefix = "Note: " if block.kind == NOTE else ""
     assert block.kind in (NOTE, EXPLAIN), block.kind
     return textwrap.wrap(prefix + block.text, options.width - 2, initial_indent="  ", subsequent_indent="  ")
