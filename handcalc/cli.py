@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -269,6 +268,8 @@ def _write(output: Path, text: str, force: bool, protect: Path | None) -> None:
         raise OutputError("is a directory; give a file name").located(str(output))
     if output.exists() and not force:
         raise OutputExistsError("exists already; add --force to overwrite it").located(str(output))
+    import tempfile
+
     try:
         handle, temporary = tempfile.mkstemp(dir=output.parent or ".", prefix=f".{output.name}.", suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8") as stream:

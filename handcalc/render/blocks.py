@@ -32,9 +32,7 @@ class Block:
 
 def blocks(trace: Trace, options: RenderOptions) -> Iterator[Block]:
     """The blocks of ``trace`` as ``options`` ask, in the order they are drawn."""
-    from handcalc.explain import explanation
     from handcalc.render.heatmap import picture
-    from handcalc.render.work import work_lines
 
     yield Block(TITLE, title(trace))
     for step, head in head_changes(selected(trace, options)):
@@ -43,12 +41,24 @@ def blocks(trace: Trace, options: RenderOptions) -> Iterator[Block]:
         yield Block(HEADING, heading(step), step=step)
         if step.constants:
             yield Block(CONSTANTS, constants(step, options.precision), step=step)
-        if options.explain and (sentence := explanation(step, trace)):
+        if options.explain and (sentence := _explanation(step, trace)):
             yield Block(EXPLAIN, sentence, step=step)
         yield Block(GRID, grid=step_grid(step, trace, options.precision, options.width - 2, options.full), step=step)
         if (drawing := picture(step, trace, options)) is not None:
             yield Block(PICTURE, grid=drawing, step=step)
         for note in step.notes:
             yield Block(NOTE, note, step=step)
-        if options.show_work and (work := work_lines(step, trace, options)):
+        if options.show_work and (work := _work(step, trace, options)):
             yield Block(WORK, lines=tuple(work), step=step)
+
+
+def _explanation(step: Step, trace: Trace) -> str | None:
+    from handcalc.explain import explanation  # only with --explain: start-up stays small
+
+    return explanation(step, trace)
+
+
+def _work(step: Step, trace: Trace, options: RenderOptions) -> list[str]:
+    from handcalc.render.work import work_lines  # only with --show-work
+
+    return work_lines(step, trace, options)
