@@ -70,12 +70,12 @@ def _schema():
 
 def load(path: str | Path) -> Problem:
     """The problem in the YAML file at ``path``."""
-    return parse(_read(Path(path)), file=str(path))
+    return parse(read_text(Path(path)), file=str(path))
 
 
 def parse(text: str, file: str = "<problem>") -> Problem:
     """The problem written in the YAML ``text``; ``file`` is named in error messages."""
-    root = _yaml(text, file)
+    root = read_yaml(text, file)
     fields = _fields(root, file)
     from pydantic_core import ValidationError
 
@@ -91,7 +91,7 @@ def parse(text: str, file: str = "<problem>") -> Problem:
 
 
 # --- reading ------------------------------------------------------------------------------
-def _read(path: Path) -> str:
+def read_text(path: Path) -> str:
     file = str(path)
     try:
         if path.is_dir():
@@ -119,7 +119,7 @@ def _read(path: Path) -> str:
         ).located(file, line, column) from None
 
 
-def _yaml(text: str, file: str) -> Any:
+def read_yaml(text: str, file: str) -> Any:
     """The YAML document, after refusing anchors, aliases and merge keys before anything is
     built: an alias is a reference, and a 400-byte file of nested aliases expands into
     gigabytes."""
@@ -130,7 +130,7 @@ def _yaml(text: str, file: str) -> Any:
         _check_events(YAML(typ="rt").parse(text), file)
         return YAML(typ="rt").load(text)
     except (YAMLError, ValueError, TypeError, OverflowError, RecursionError) as error:
-        raise _yaml_error(error, text, file) from None
+        raise yaml_error(error, text, file) from None
 
 
 def _check_events(events, file: str) -> None:
@@ -163,7 +163,7 @@ def _check_events(events, file: str) -> None:
             ).located(*where)
 
 
-def _yaml_error(error: Exception, text: str, file: str) -> HandcalcError:
+def yaml_error(error: Exception, text: str, file: str) -> HandcalcError:
     """ruamel.yaml's error as one line, placed where the YAML went wrong."""
     from ruamel.yaml.constructor import DuplicateKeyError
     from ruamel.yaml.error import MarkedYAMLError
@@ -334,7 +334,7 @@ def load_values(path: str | Path):
     from handcalc.softmax import as_values
 
     file = str(path)
-    root = _yaml(_read(Path(path)), file)
+    root = read_yaml(read_text(Path(path)), file)
     if not isinstance(root, list):
         found = "an empty file" if root is None else describe(root)
         raise SchemaError(f"expected a list of numbers or a list of rows, found {found}").located(file, 1, 1)

@@ -4,6 +4,10 @@ Every number is read from the trace, never computed again: a product's cell is t
 its left operand against the column of its right one, a softmax cell is its source cell
 (and its sum). Indices are 0-based here and in the layout's own orientation (rows × columns
 as displayed); they are written 1-based: ``A[2,1]``.
+
+``evaluate()`` does the arithmetic of a Work again from the numbers it holds (never from
+``result``), as a float: error carried forward recomputes a cell from a student's own
+operands with it. −∞ and blanks (nan) go through it as they do through float arithmetic.
 """
 
 from __future__ import annotations
@@ -42,6 +46,10 @@ class Work:
         """How many terms it writes out (a dot product or a sum has many)."""
         return 1
 
+    def evaluate(self) -> float:
+        """The cell's value, worked out again from the operands this Work holds."""
+        raise NotImplementedError(type(self).__name__)
+
 
 @dataclass(frozen=True)
 class DotProduct(Work):
@@ -53,6 +61,10 @@ class DotProduct(Work):
     def size(self) -> int:
         return len(self.terms)
 
+    def evaluate(self) -> float:
+        """Σ_k a_k · b_k (exact while every term is a Fraction)."""
+        return as_float(sum((a * b for a, b in self.terms), 0))
+
 
 @dataclass(frozen=True)
 class Scaling(Work):
@@ -63,6 +75,16 @@ class Scaling(Work):
     root: Number | None
     factors: tuple[Number, ...]
 
+    def evaluate(self) -> float:
+        """dividend / (√root · Π factors); √root stays exact where root is a perfect square."""
+        divisor: Number = 1
+        if self.root is not None:
+            whole = math.isqrt(int(self.root))
+            divisor = whole if whole * whole == self.root else math.sqrt(self.root)
+        for factor in self.factors:
+            divisor = divisor * factor
+        return _divide(self.dividend, divisor)
+
 
 @dataclass(frozen=True)
 class Masking(Work):
@@ -70,6 +92,10 @@ class Masking(Work):
 
     source: Number
     blocked: bool
+
+    def evaluate(self) -> float:
+        """−∞ where the mask blocks, the source cell where it allows."""
+        return -math.inf if self.blocked else as_float(self.source)
 
 
 @dataclass(frozen=True)
@@ -79,6 +105,15 @@ class Power(Work):
     base: str  # as the formula writes it: e, 3, 2.5
     exponent: Number
     max: Number | None
+
+    def evaluate(self) -> float:
+        """base^(exponent − max): e is math.e, any other base the number written (as
+        precise as the formula writes it); +∞ where the power overflows a float."""
+        x = as_float(self.exponent if self.max is None else self.exponent - self.max)
+        try:
+            return math.exp(x) if self.base == "e" else float(self.base) ** x
+        except OverflowError:
+            return math.inf
 
 
 @dataclass(frozen=True)
@@ -91,6 +126,10 @@ class Sum(Work):
     def size(self) -> int:
         return len(self.terms)
 
+    def evaluate(self) -> float:
+        """Σ terms (exact while every term is a Fraction)."""
+        return as_float(sum(self.terms, 0))
+
 
 @dataclass(frozen=True)
 class Quotient(Work):
@@ -99,13 +138,40 @@ class Quotient(Work):
     numerator: Number
     denominator: Number
 
+    def evaluate(self) -> float:
+        """numerator / denominator (a zero denominator gives ±∞ or nan, as floats do)."""
+        return _divide(self.numerator, self.denominator)
+
 
 @dataclass(frozen=True)
 class Copy(Work):
-    """concat[i,j] = h2.Z[i′,j]: a cell taken over unchanged from ``source[source_index]``."""
+    """concat[i,j] = h2.Z[i′,j]: a cell taken over unchanged from ``source[source_index]``,
+    whose value is ``value``."""
 
     source: str
     source_index: Index
+    value: Number = math.nan
+
+    def evaluate(self) -> float:
+        """The source cell's value, unchanged."""
+        return as_float(self.value)
+
+
+def as_float(x: Number) -> float:
+    """A cell as a float: a Fraction too large for one is ±∞."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
+
+
+def _divide(a: Number, b: Number) -> float:
+    """a / b as a float, exact while both are Fractions; by zero as IEEE floats divide."""
+    try:
+        return as_float(a / b)
+    except ZeroDivisionError:
+        with np.errstate(all="ignore"):
+            return float(np.float64(as_float(a)) / np.float64(as_float(b)))
 
 
 # --- from a step and a cell to its work -------------------------------------------------------
@@ -203,10 +269,24 @@ def _sum(step: Step, trace: Trace, index: Index) -> Sum:
 def _quotient(step: Step, trace: Trace, index: Index) -> Quotient:
     """A[i,j] = exp[i,j] / sums[j] (sums[i], tokens as rows)."""
     exp_step, exp = _operand(trace, step)
-    sums = next(s for s in trace if s.kind == SUMS and s.operands and s.operands[0].name == exp_step.name)
+    sums = _sums_of(trace, exp_step.name)
     i, j = index
     denominator = sums.value[j if trace.layout == "columns" else i]
     return Quotient(step.name, index, _cell(step, index), exp[index], denominator)
+
+
+def _sums_of(trace: Trace, exp: str) -> Step:
+    """The step that sums ``exp``."""
+    return next(s for s in trace if s.kind == SUMS and s.operands and s.operands[0].name == exp)
+
+
+def reads(step: Step, trace: Trace) -> tuple[str, ...]:
+    """The steps whose cells the work of ``step`` reads: its operands, and for A the sums of
+    its exp as well; none for an input."""
+    names = tuple(ref.name for ref in step.operands)
+    if step.kind == ELEMENTWISE and _ELEMENTWISE.get(short(step.name)) is _quotient:
+        names += (_sums_of(trace, names[0]).name,)
+    return names
 
 
 def _copy(step: Step, trace: Trace, index: Index) -> Copy:
@@ -217,7 +297,7 @@ def _copy(step: Step, trace: Trace, index: Index) -> Copy:
         source = trace[ref.name]
         if offset < source.shape[axis]:
             source_index = (offset, index[1]) if axis == 0 else (index[0], offset)
-            return Copy(step.name, index, _cell(step, index), source.name, source_index)
+            return Copy(step.name, index, _cell(step, index), source.name, source_index, source.value[source_index])
         offset -= source.shape[axis]
     raise IndexError(index)
 

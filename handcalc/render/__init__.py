@@ -41,6 +41,11 @@ def renderer(fmt: str):
     return import_module(f"handcalc.render.{_MODULES[fmt]}").render
 
 
+def drawer(fmt: str):
+    """The ``draw(blocks, options)`` function of a text-like format (text or rich)."""
+    return import_module(f"handcalc.render.{_MODULES[fmt]}").draw
+
+
 def selected(trace, options: RenderOptions):
     """The steps to show: all of them, or those named by ``--only`` (a step, or a head
     such as ``h2`` for all of its steps), in trace order."""

@@ -55,9 +55,11 @@ class Block:
     rows: Sequence[str]
     cols: Sequence[str]
     style: str = VALUE
+    cells: np.ndarray | None = None  # Cells drawn instead of the values (a marked answer)
 
     def transposed(self) -> Block:
-        return Block(f"{self.name}ᵀ", self.value.T, self.cols, self.rows, self.style)
+        cells = None if self.cells is None else self.cells.T
+        return Block(f"{self.name}ᵀ", self.value.T, self.cols, self.rows, self.style, cells)
 
 
 def visible(count: int, edge: int | None) -> list[int | None]:
@@ -167,6 +169,8 @@ def _row_label(labels: Sequence[str], i: int | None, left: bool = True) -> Cell:
 def _values(block: Block, i: int | None, cols: list[int | None], precision: int) -> list[Cell]:
     if i is None:
         return [Cell(X_ELLIPSIS if j is None else V_ELLIPSIS, LABEL) for j in cols]
+    if block.cells is not None:
+        return [Cell(ELLIPSIS, LABEL) if j is None else block.cells[i, j] for j in cols]
     return [_cell(block.value[i], j, block.style, precision) for j in cols]
 
 

@@ -7,6 +7,7 @@ or output piped, the words and layout are exactly those of the text format.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterable
 
 from rich.console import Group
 from rich.rule import Rule
@@ -37,12 +38,21 @@ STYLES = {
     SUM: "bold yellow",
     RULE: "dim",
     **dict(zip(HEAT, ("bright_blue", "green", "yellow", "bold bright_red"))),  # the heat-map of A, light to heavy
+    "right": "green",  # a marked answer's cells (handcalc check): the verdicts themselves
+    "wrong": "bold red",
+    "carried": "yellow",
+    "blank": "dim",
 }
 
 
 def render(trace: Trace, options: RenderOptions) -> Group:
+    return draw(blocks(trace, options), options)
+
+
+def draw(shown: Iterable[Block], options: RenderOptions) -> Group:
+    """The blocks as rich renderables, spaced as the text format spaces them."""
     parts: list = []
-    for block in blocks(trace, options):
+    for block in shown:
         if block.kind in (HEADING, GRID, PICTURE, WORK) and parts and getattr(parts[-1], "plain", "-"):
             parts.append(Text())
         parts += _draw(block, options.width)

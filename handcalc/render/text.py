@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterable
 
 from handcalc.render import RenderOptions
 from handcalc.render.blocks import CONSTANTS, EXPLAIN, GRID, HEAD, HEADING, NOTE, PICTURE, TITLE, WORK, Block, blocks
@@ -12,8 +13,13 @@ from handcalc.trace import Trace
 
 
 def render(trace: Trace, options: RenderOptions) -> str:
+    return draw(blocks(trace, options), options)
+
+
+def draw(shown: Iterable[Block], options: RenderOptions) -> str:
+    """The blocks as plain text, a blank line before each step and each table."""
     out: list[str] = []
-    for block in blocks(trace, options):
+    for block in shown:
         if block.kind in (HEADING, HEAD, GRID, PICTURE, WORK) and out and out[-1]:
             out.append("")  # a blank line before each step and each table
         out += _draw(block, options)

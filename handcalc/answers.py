@@ -1,0 +1,154 @@
+"""A student's answers file: step names to matrices, as written by hand (``handcalc check``).
+
+```yaml
+Q: [[2, 1, 2, 1], [1, 3, 1, 3]]
+A: [[0.05, 0.34, "?", 0.34], ...]   # a blank: null, "?" or "_"; a masked cell: -inf, "-∞" or blank
+sums: [4.73, 9.46, 14.19, 136.6]
+```
+
+Each cell keeps the decimals the student wrote (``0.260`` has three), since that is what a
+teacher marks against. The file is read in one pass over the YAML parser's events (the C
+parser where it is installed): a class set of a thousand files takes a few seconds, and
+every scalar keeps its line and column for error messages.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from handcalc.check import EXACT, Answer
+from handcalc.errors import SchemaError, YAMLSyntaxError
+from handcalc.load import read_text, yaml_error
+from handcalc.numbers import NotANumber, describe, format_shape, parse_number
+from handcalc.trace import INPUT, Trace
+
+BLANKS = {"?", "_", ""}
+NULLS = {"", "~", "null", "Null", "NULL"}
+MINUS_INFINITY = {"-inf", "-∞", "−∞", "-.inf", "-.Inf", "-.INF", "-infinity"}
+NUMBER_TEXT = re.compile(r"[+-]?(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?")
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """A scalar as written: its text, whether it was quoted, and its 1-based place."""
+
+    text: str
+    quoted: bool
+    line: int
+    column: int
+
+
+def load_answers(path: str | Path, trace: Trace) -> list[Answer]:
+    """The answered steps of the file at ``path``, checked against ``trace``'s steps."""
+    file = str(path)
+    root = _tree(read_text(Path(path)), file)
+    if not isinstance(root, list) or root and not isinstance(root[0], tuple) or not root:
+        found = "an empty file" if not root else "a list" if isinstance(root, list) else describe(root.text)
+        raise SchemaError(f"expected a mapping of step names to answers (Q: [[…]]), found {found}").located(file, 1, 1)
+    return [_answer(key, value, trace, file) for key, value in root]
+
+
+def _tree(text: str, file: str) -> Any:
+    """The document as nested lists of Scalars; a mapping is a list of (key, value) pairs."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
+
+    stack: list[list] = [[]]
+    try:
+        for event in YAML(typ="safe", pure=False).parse(text):
+            place = (event.start_mark.line + 1, event.start_mark.column + 1)
+            if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
+                raise YAMLSyntaxError("YAML anchors and aliases (& and *) are not allowed").located(file, *place)
+            if isinstance(event, (MappingStartEvent, SequenceStartEvent)):
+                stack.append([isinstance(event, MappingStartEvent), place])
+            elif isinstance(event, ScalarEvent):
+                stack[-1].append(Scalar(event.value, bool(event.style), *place))
+            elif isinstance(event, CollectionEndEvent):
+                is_mapping, place, *items = stack.pop()
+                stack[-1].append(list(zip(items[::2], items[1::2])) if is_mapping else items)
+    except (YAMLError, ValueError, RecursionError) as error:
+        raise yaml_error(error, text, file) from None
+    return stack[0][0] if stack[0] else None
+
+
+def _answer(key: Any, value: Any, trace: Trace, file: str) -> Answer:
+    if not isinstance(key, Scalar):
+        raise SchemaError("keys are step names such as Q or A").located(file, 1, 1)
+    where = (file, key.line, key.column)
+    name = _step_name(key.text, trace, where)
+    step = trace[name]
+    rows = [value] if step.value.ndim == 1 else value
+    if not isinstance(rows, list) or not rows or not all(isinstance(row, list) and row for row in rows):
+        what = "a list of numbers" if step.value.ndim == 1 else "a matrix (a list of rows)"
+        raise SchemaError(f"{name} must be {what}").located(*where)
+    shape = (len(rows[0]),) if step.value.ndim == 1 else (len(rows), len(rows[0]))
+    if shape != step.shape or any(len(row) != len(rows[0]) for row in rows):
+        answer = _shape_text(rows, step)
+        raise SchemaError(f"{name} is {format_shape(step.shape)}, but the answer is {answer}").located(*where)
+    cells = [_cell(cell, name, (i, j), step.value.ndim, where) for i, row in enumerate(rows) for j, cell in enumerate(row)]
+    given, places = (np.array(column).reshape(step.shape) for column in zip(*cells))
+    where_cells = {_index((i, j), step.value.ndim): (cell.line, cell.column)
+                   for i, row in enumerate(rows) for j, cell in enumerate(row) if isinstance(cell, Scalar)}  # fmt: skip
+    return Answer(name, given.astype(float), places.astype(int), where_cells)
+
+
+def _step_name(name: str, trace: Trace, where: tuple) -> str:
+    computed = [step.name for step in trace if step.kind != INPUT]
+    if name in computed:
+        return name
+    if name in trace:
+        raise SchemaError(f"{name} is given in the problem, not an answer").located(*where)
+    close = difflib.get_close_matches(name, computed, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]}?" if close else f"; the steps are: {', '.join(computed)}"
+    raise SchemaError(f"no step {name} in this problem{hint}").located(*where)
+
+
+def _cell(cell: Any, name: str, ij: tuple[int, int], ndim: int, step_where: tuple) -> tuple[float, int]:
+    """A cell as (value, decimals written): nan for a blank, −∞ for a masked cell."""
+    label = f"{name}[{','.join(str(i + 1) for i in _index(ij, ndim))}]"
+    if not isinstance(cell, Scalar):
+        found = "a mapping" if cell and isinstance(cell[0], tuple) else "a list"
+        raise SchemaError(f"{label}: expected a number, found {found}").located(*step_where)
+    file = step_where[0]
+    text = cell.text.strip()
+    if (text in NULLS and not cell.quoted) or text in BLANKS:
+        return np.nan, 0
+    if text in MINUS_INFINITY:
+        return -np.inf, 0
+    try:
+        if not cell.quoted and text.lower() in ("true", "false"):
+            raise NotANumber(f"expected a number, found a boolean ({text.lower()})")
+        value = parse_number(text)
+    except NotANumber as error:
+        raise SchemaError(f"{label}: {error} (a blank is null, ? or _; a masked cell -inf)").located(
+            file, cell.line, cell.column
+        ) from None
+    return float(value), _places(text)
+
+
+def _places(text: str) -> int:
+    """Decimals written: 3 for ``0.260``, 0 for ``2``, 4 for ``2.5e-3``; EXACT for ``1/3``."""
+    if "/" in text:
+        return EXACT
+    match = NUMBER_TEXT.fullmatch(text)
+    return max(0, len(match.group(2)) - int(match.group(3) or 0)) if match else 0
+
+
+def _index(ij: tuple[int, int], ndim: int) -> tuple[int, ...]:
+    return (ij[1],) if ndim == 1 else ij
+
+
+def _shape_text(rows: list, step) -> str:
+    if step.value.ndim == 1:
+        lists = sum(isinstance(cell, list) for cell in rows[0])
+        count = len(rows[0])
+        return f"a list of {count} list{'s' * (count != 1)}" if lists == count else f"{count} numbers"
+    widths = sorted({len(row) for row in rows})
+    return f"{len(rows)}×{widths[0]}" if len(widths) == 1 else f"ragged ({len(rows)} rows of {widths} numbers)"

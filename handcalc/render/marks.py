@@ -1,0 +1,141 @@
+"""A marked answers file as blocks, in the by-hand layout, for the text and rich formats,
+and as JSON for scripts.
+
+Each answered step is its by-hand table with the student's numbers in place of the result,
+every cell marked: ✓ right, ✗ wrong (the true value after it), ~ carried (right from the
+student's own earlier answers), ? blank.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+from handcalc.check import BLANK, CARRIED, RIGHT, WRONG, CellMark, Marks, StepMarks
+from handcalc.numbers import format_number
+from handcalc.render import RenderOptions
+from handcalc.render.blocks import EXPLAIN, GRID, HEADING, NOTE, TITLE, WORK, Block
+from handcalc.render.grid import OPERAND, Cell, fitted, heading, matrix, product
+from handcalc.render.grid import Block as Matrix
+from handcalc.steps import short
+from handcalc.trace import PRODUCT, Trace
+
+SIGN = {RIGHT: "✓", WRONG: "✗", CARRIED: "~", BLANK: "?"}
+LEGEND = "✓ right · ✗ wrong, then the true value · ~ carried: right from your own answers · ? blank"
+
+
+def blocks(marks: Marks, trace: Trace, options: RenderOptions, ecf: bool) -> Iterator[Block]:
+    """The blocks of one marked file: its summary, then each answered step."""
+    yield Block(TITLE, f"{marks.file}: {summary(marks, ecf)}")
+    if marks.error is not None:
+        return
+    yield Block(EXPLAIN, LEGEND)
+    for step_marks in marks.steps:
+        step = trace[step_marks.name]
+        yield Block(HEADING, f"{heading(step)}   {counts(step_marks)}", step=step)
+        yield Block(GRID, grid=fitted(lambda edge, s=step_marks: _grid(s, trace, options, edge), options.width - 2, options.full), step=step)
+        if step_marks.diagnosis:
+            yield Block(NOTE, step_marks.diagnosis, step=step)
+        if (wrong := step_marks.first_wrong) is not None and (line := _work(step_marks, wrong, trace, options)):
+            yield Block(WORK, lines=(line,), step=step)
+
+
+def summary(marks: Marks, ecf: bool = False) -> str:
+    """``Q 12/12 · K 11/12 · A 14/16 — 87%``: each step's right cells, and the score."""
+    if marks.error is not None:
+        return f"not marked: {marks.error}"
+    parts = [f"{s.name} {s.count(RIGHT) + (s.count(CARRIED) if ecf else 0)}/{len(s.cells)}" for s in marks.steps]
+    score = marks.score(ecf)
+    return " · ".join(parts) + ("" if score is None else f" — {percent(score)}")
+
+
+def percent(score: float) -> str:
+    return f"{math.floor(score * 100 + 0.5)}%"
+
+
+def counts(step: StepMarks) -> str:
+    shown = [f"{step.count(verdict)} {verdict}" for verdict in (RIGHT, WRONG, CARRIED, BLANK) if step.count(verdict)]
+    return "· " + ", ".join(shown)
+
+
+def _grid(step_marks: StepMarks, trace: Trace, options: RenderOptions, edge: int | None):
+    step = trace[step_marks.name]
+    cells = np.empty(step.shape, dtype=object)
+    for cell in step_marks.cells:
+        cells[cell.index] = _marked(cell, options.precision)
+    if step.value.ndim == 1:  # the sums: one row
+        this = Matrix("Σ", step.value.reshape(1, -1), ("",), step.cols or step.rows, cells=cells.reshape(1, -1))
+        return matrix(this, options.precision, edge)
+    this = Matrix(short(step.name), step.value, step.rows, step.cols, cells=cells)
+    if step.kind != PRODUCT:
+        return matrix(this, options.precision, edge)
+    left, right = (_operand(trace, ref) for ref in step.operands)
+    return product(left, right, this, options.precision, edge)
+
+
+def _operand(trace: Trace, ref) -> Matrix:
+    step = trace[ref.name]
+    block = Matrix(short(step.name), step.value, step.rows, step.cols, OPERAND)
+    return block.transposed() if ref.T else block
+
+
+def _marked(cell: CellMark, precision: int) -> Cell:
+    if cell.verdict == BLANK:
+        return Cell(SIGN[BLANK], BLANK)
+    given = _written(cell, precision)
+    true = f" {format_number(cell.expected, precision)}" if cell.verdict == WRONG else ""
+    return Cell(f"{given} {SIGN[cell.verdict]}{true}", cell.verdict)
+
+
+def _written(cell: CellMark, precision: int) -> str:
+    """The number as the student wrote it: with their decimals."""
+    return format_number(cell.given, cell.places if cell.places >= 0 else precision)
+
+
+def _work(step_marks: StepMarks, cell: CellMark, trace: Trace, options: RenderOptions) -> str | None:
+    """The work of the first wrong cell, and what was written there."""
+    from handcalc.render.work import written
+    from handcalc.work import cell_work
+
+    work = cell_work(trace[step_marks.name], trace, cell.index)
+    if work is None:
+        return None
+    return f"{written(work, options.precision)}; you wrote {_written(cell, options.precision)}"
+
+
+# --- JSON ------------------------------------------------------------------------------------
+def to_json(all_marks: list[Marks], ecf: bool) -> str:
+    """``{"files": [{"file", "score", "steps": [{"name", "right", "wrong", "blank", "carried",
+    "diagnosis", "cells": [{"row", "col", "given", "expected", "verdict"}]}]}]}``; ``cells``
+    lists every cell that is not right, rows and columns counted from 1."""
+    files = []
+    for marks in all_marks:
+        entry = {"file": marks.file, "score": marks.score(ecf)}
+        if marks.error is not None:
+            entry["error"] = marks.error
+        entry["steps"] = [_step_json(step) for step in marks.steps]
+        files.append(entry)
+    return json.dumps({"files": files}, ensure_ascii=False, indent=1) + "\n"
+
+
+def _step_json(step: StepMarks) -> dict:
+    counts = {verdict: step.count(verdict) for verdict in (RIGHT, WRONG, BLANK, CARRIED)}
+    cells = [
+        {"row": _row(cell), "col": cell.index[-1] + 1, "given": _value(cell.given),
+         "expected": _value(cell.expected), "verdict": cell.verdict}
+        for cell in step.cells if cell.verdict != RIGHT
+    ]  # fmt: skip
+    return {"name": step.name, **counts, "diagnosis": step.diagnosis, "cells": cells}
+
+
+def _row(cell: CellMark) -> int:
+    return cell.index[0] + 1 if len(cell.index) == 2 else 1
+
+
+def _value(x: float) -> float | str | None:
+    if math.isnan(x):
+        return None
+    return "-inf" if math.isinf(x) else x

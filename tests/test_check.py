@@ -1,0 +1,173 @@
+"""handcalc check: marking as a teacher does, answers files, batches, reports and exit codes.
+
+Right answers come from tests/reference.py (an independent computation), written the way a
+student writes them: rounded to a few decimals."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from conftest import ROOT, cli_runner
+from reference import reference_attention, reference_multihead
+
+from handcalc.check import EXACT, agrees
+from handcalc.cli import app
+
+runner = cli_runner()
+CLASSIC = ROOT / "samples" / "self_attention.yaml"
+CLASSIC_DICT = {"X": [[1, 0, 1, 0], [0, 2, 0, 2], [1, 1, 1, 1]], "W_q": [[1, 0, 1], [0, 1, 1]],
+                "W_k": [[0, 1, 1], [1, 0, 0]], "W_v": [[1, 1, 0], [0, 0, 1]]}  # samples/self_attention.yaml
+
+
+def written(value: np.ndarray, decimals: int = 3) -> list:
+    """A step as a student writes it: each number rounded to ``decimals``; −∞ as "-inf"."""
+    cell = lambda x: "-inf" if np.isneginf(x) else round(float(x), decimals)  # noqa: E731
+    return [cell(x) for x in value] if value.ndim == 1 else [[cell(x) for x in row] for row in value]
+
+
+def answers_file(write_problem, steps: dict, name="answers.yaml"):
+    return write_problem("\n".join(f"{key}: {json.dumps(value)}" for key, value in steps.items()) + "\n", name)
+
+
+def check(*args):
+    return runner.invoke(app, ["check", *map(str, args)])
+
+
+# --- marking as a teacher does -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("given", "places", "truth", "right"),
+    [
+        (0.26, 2, 0.2577, True), (0.258, 3, 0.2577, True), (0.25, 2, 0.2577, False),
+        (2, 0, 2.0, True), (3, 0, 2.0, False), (0, 0, 0.446, False),  # a whole number is not a rounding
+        (0.3, 1, 0.2577, True), (0.2, 1, 0.2577, False), (0.2577, 4, 0.2577, True),
+        (1 / 3, EXACT, 1 / 3, True), (0.333, EXACT, 1 / 3, False), (-np.inf, 0, -np.inf, True),
+        (0.0, 0, -np.inf, False), (np.nan, 0, 0.2577, False),
+    ],
+)  # fmt: skip
+def test_half_a_unit_in_the_last_written_place(given, places, truth, right):
+    assert bool(agrees(np.array([given]), np.array([places]), np.array([truth]))[0]) is right
+
+
+def test_tolerance_is_an_absolute_bound_instead():
+    given, places, truth = np.array([0.25, 0.24]), np.array([2, 2]), np.array([0.2577, 0.2577])
+    assert agrees(given, places, truth, tolerance=0.01).tolist() == [True, False]
+
+
+def test_all_right_exits_0(write_problem):
+    steps = {name: written(value) for name, value in reference_attention(CLASSIC_DICT).items()}
+    result = check(CLASSIC, answers_file(write_problem, steps), "--format", "text")
+    assert result.exit_code == 0, result.output
+    assert "— 100%" in result.stdout.splitlines()[0]
+
+
+def test_a_wrong_cell_exits_1_and_shows_the_true_value_and_the_work(write_problem):
+    Q = written(reference_attention(CLASSIC_DICT)["Q"])
+    Q[1][3] = 4  # the truth is 3
+    result = check(CLASSIC, answers_file(write_problem, {"Q": Q}), "--format", "text")
+    assert result.exit_code == 1
+    assert "Q 7/8 — 88%" in result.stdout and "4 ✗ 3" in result.stdout
+    assert "Q[2,4] = 0·0 + 1·2 + 1·1 = 3; you wrote 4" in result.stdout
+
+
+def test_blanks_and_masked_cells(write_problem):
+    problem = {**CLASSIC_DICT, "mask": "causal"}
+    path = write_problem(json.dumps(problem), "causal.yaml")
+    truth = reference_attention(problem)
+    A = written(truth["A"])
+    A[0][1], A[0][2], A[3][3] = None, "?", "_"  # three blanks
+    masked = written(truth["masked"])
+    masked[1][0], masked[2][0] = "-∞", None  # a masked cell written as −∞ or left blank is right
+    result = check(path, answers_file(write_problem, {"masked": masked, "A": A}), "--format", "json")
+    steps = {step["name"]: step for step in json.loads(result.stdout)["files"][0]["steps"]}
+    assert (steps["masked"]["right"], steps["masked"]["blank"]) == (16, 0)
+    assert (steps["A"]["right"], steps["A"]["blank"], steps["A"]["wrong"]) == (13, 3, 0)
+    assert result.exit_code == 1  # blanks are not all right
+
+
+def test_json_lists_every_cell_that_is_not_right(write_problem):
+    scores = written(reference_attention(CLASSIC_DICT)["scores"])
+    scores[2][1] = 9
+    document = json.loads(check(CLASSIC, answers_file(write_problem, {"scores": scores}), "--format", "json").stdout)
+    (entry,) = document["files"]
+    assert set(entry) == {"file", "score", "steps"} and entry["score"] == pytest.approx(15 / 16)
+    (step,) = entry["steps"]
+    assert set(step) == {"name", "right", "wrong", "blank", "carried", "diagnosis", "cells"}
+    assert step["cells"] == [{"row": 3, "col": 2, "given": 9.0, "expected": 4.0, "verdict": "wrong"}]
+
+
+def test_a_problem_with_round_is_marked_against_rounded_numbers(write_problem):
+    path = write_problem(json.dumps({**CLASSIC_DICT, "round": 1}), "rounded.yaml")
+    carried = runner.invoke(app, ["run", str(path), "--format", "json", "--only", "A"])
+    A = json.loads(carried.stdout)["steps"][0]["value"]  # what a student rounding to 1 place gets
+    assert check(path, answers_file(write_problem, {"A": A}), "--format", "text").exit_code == 0
+    full = written(reference_attention(CLASSIC_DICT)["A"], 3)
+    assert check(path, answers_file(write_problem, {"A": full}), "--format", "text").exit_code == 1
+
+
+def test_multi_head_answers(write_problem):
+    problem = json.loads(json.dumps({"X": CLASSIC_DICT["X"], "heads": [
+        {"W_q": [[1, 0, 1], [0, 1, 1]], "W_k": [[0, 1, 1], [1, 0, 0]], "W_v": [[1, 1, 0], [0, 0, 1]]},
+        {"W_q": [[0, 1, 0]], "W_k": [[1, 0, 1]], "W_v": [[0, 1, 1], [1, 0, 0]]}]}))
+    path = write_problem(json.dumps(problem), "heads.yaml")
+    truth = reference_multihead(problem)
+    steps = {name: written(truth[name]) for name in ("h1.Q", "h2.A", "concat")}
+    assert check(path, answers_file(write_problem, steps), "--format", "text").exit_code == 0
+
+
+# --- batches and reports -------------------------------------------------------------------------
+def test_a_batch_with_a_broken_file_reports_it_and_marks_the_rest(write_problem, tmp_path):
+    truth = reference_attention(CLASSIC_DICT)
+    good = answers_file(write_problem, {"Q": written(truth["Q"])}, "good.yaml")
+    slip = written(truth["K"])
+    slip[0][0] = 7
+    wrong = answers_file(write_problem, {"K": slip}, "wrong.yaml")
+    broken = write_problem("Q: [[1, 2\n", "broken.yaml")
+    report = tmp_path / "grades.csv"
+    result = check(CLASSIC, good, broken, wrong, "--report", report, "--format", "text")
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"Error: {broken}:") and result.stderr.count("\n") == 1
+    rows = list(csv.reader(report.open()))
+    assert rows[0] == ["file", "score", "Q", "K", "first mistake"]
+    assert rows[1][:3] == [str(good), "1.0", "4/4"[:0] + "8/8"]
+    assert rows[2][0] == str(broken) and rows[2][1] == "" and "malformed YAML" in rows[2][-1]
+    assert rows[3][1] == "0.875" and rows[3][-1] == "K[1,1]: wrote 7, expected 1"
+
+
+def test_the_report_is_never_written_over_an_existing_file(write_problem, tmp_path):
+    report = tmp_path / "grades.csv"
+    report.write_text("keep me")
+    answers = answers_file(write_problem, {"Q": written(reference_attention(CLASSIC_DICT)["Q"])})
+    result = check(CLASSIC, answers, "--report", report)
+    assert result.exit_code == 3 and report.read_text() == "keep me"
+    assert check(CLASSIC, answers, "--report", report, "--force").exit_code == 0
+
+
+# --- bad answers ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "message", "line", "column"),
+    [
+        ("scors: [[1]]\n", "no step scors in this problem; did you mean scores?", 1, 1),
+        ("Q: [[1, 2], [3, 4]]\n", "Q is 2×4, but the answer is 2×2", 1, 1),
+        ("Q: [[2, 1, 2, 1], [1, 3, x, 3]]\n", 'Q[2,3]: expected a number, found the text "x"', 1, 26),
+        ("Q: [[2, 1, 2, 1], [1, 3, true, 3]]\n", "Q[2,3]: expected a number, found a boolean (true)", 1, 26),
+        ("X: [[1]]\n", "X is given in the problem, not an answer", 1, 1),
+        ("sums: [[1, 2, 3, 4]]\n", "sums is 4, but the answer is a list of 1 list", 1, 1),
+        ("- 1\n", "expected a mapping of step names to answers", 1, 1),
+        ("", "expected a mapping of step names to answers (Q: [[…]]), found an empty file", 1, 1),
+        ("Q: &a [[1]]\n", "anchors and aliases", 1, 4),
+    ],
+)
+def test_bad_answers_name_file_step_and_cell(write_problem, text, message, line, column):
+    path = write_problem(text)
+    result = check(CLASSIC, path)
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith(f"Error: {path}:{line}:{column}: ") and message in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_the_sample_answers_files(tmp_path):
+    right, mistakes = (ROOT / "samples" / "answers" / f"self_attention_{kind}.yaml" for kind in ("right", "mistakes"))
+    assert check(CLASSIC, right, "--format", "text").exit_code == 0
+    result = check(CLASSIC, mistakes, "--format", "text")
+    assert result.exit_code == 1 and "✗" in result.stdout
