@@ -171,3 +171,15 @@ def test_the_sample_answers_files(tmp_path):
     assert check(CLASSIC, right, "--format", "text").exit_code == 0
     result = check(CLASSIC, mistakes, "--format", "text")
     assert result.exit_code == 1 and "✗" in result.stdout
+
+
+def test_ecf_gives_credit_for_work_carried_from_the_students_own_answers():
+    mistakes = ROOT / "samples" / "answers" / "self_attention_mistakes.yaml"
+    plain = json.loads(check(CLASSIC, mistakes, "--format", "json").stdout)["files"][0]
+    credited = json.loads(check(CLASSIC, mistakes, "--format", "json", "--ecf").stdout)["files"][0]
+    carried = sum(step["carried"] for step in plain["steps"])
+    total = sum(step["right"] + step["wrong"] + step["blank"] + step["carried"] for step in plain["steps"])
+    assert carried > 0
+    assert credited["score"] == pytest.approx(plain["score"] + carried / total)
+    Z = next(step for step in plain["steps"] if step["name"] == "Z")
+    assert Z["carried"] == 8 and Z["wrong"] == 0  # right from their own (wrong) A
