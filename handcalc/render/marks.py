@@ -17,7 +17,7 @@ import numpy as np
 from handcalc.check import BLANK, CARRIED, RIGHT, WRONG, CellMark, Marks, StepMarks
 from handcalc.numbers import format_number
 from handcalc.render import RenderOptions
-from handcalc.render.blocks import EXPLAIN, GRID, HEADING, NOTE, TITLE, WORK, Block
+from handcalc.render.blocks import CONSTANTS, EXPLAIN, GRID, HEADING, NOTE, TITLE, WORK, Block
 from handcalc.render.grid import OPERAND, Cell, fitted, heading, matrix, product
 from handcalc.render.grid import Block as Matrix
 from handcalc.steps import short
@@ -35,7 +35,8 @@ def blocks(marks: Marks, trace: Trace, options: RenderOptions, ecf: bool) -> Ite
     yield Block(EXPLAIN, LEGEND)
     for step_marks in marks.steps:
         step = trace[step_marks.name]
-        yield Block(HEADING, f"{heading(step)}   {counts(step_marks)}", step=step)
+        yield Block(HEADING, heading(step), step=step)
+        yield Block(CONSTANTS, counts(step_marks), step=step)
         yield Block(GRID, grid=fitted(lambda edge, s=step_marks: _grid(s, trace, options, edge), options.width - 2, options.full), step=step)
         if step_marks.diagnosis:
             yield Block(NOTE, step_marks.diagnosis, step=step)
@@ -58,7 +59,7 @@ def percent(score: float) -> str:
 
 def counts(step: StepMarks) -> str:
     shown = [f"{step.count(verdict)} {verdict}" for verdict in (RIGHT, WRONG, CARRIED, BLANK) if step.count(verdict)]
-    return "· " + ", ".join(shown)
+    return ", ".join(shown)
 
 
 def _grid(step_marks: StepMarks, trace: Trace, options: RenderOptions, edge: int | None):

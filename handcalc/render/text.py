@@ -29,7 +29,7 @@ def draw(shown: Iterable[Block], options: RenderOptions) -> str:
 def _draw(block: Block, options: RenderOptions) -> list[str]:
     rule = min(options.width, 80)
     if block.kind == TITLE:
-        return [block.text]
+        return textwrap.wrap(block.text, options.width, subsequent_indent="  ")
     if block.kind == HEAD:
         return ["═" * rule, f"  {block.text}", "═" * rule]
     if block.kind == HEADING:
