@@ -196,3 +196,56 @@ def _html_name(text: str) -> str:
     body = f"<var>{html.escape(base)}</var>" if len(base) == 1 else f'<span class="word">{html.escape(base)}</span>'
     body += f"<sub>{html.escape(sub)}</sub>" if sub else ""
     return html.escape(head) + body + ("<sup>T</sup>" if transposed else "")
+
+
+# --- Typst ----------------------------------------------------------------------------------
+TYPST_SYMBOLS = {
+    "·": "dot", "−": "-", "∞": "infinity", "Σ": "Sigma", "×": "times", "≈": "approx", "⋯": "dots.h.c",
+    "⋮": "dots.v", "⋱": "dots.down", "…": "dots", "√": "sqrt(\"\")", "ᵀ": "^T", "≤": "<=", "≥": ">=",
+    "≠": "!=", "→": "->", "∑": "sum", "/": "\\/", "|": "|", "(": "(", ")": ")", ",": ",", "=": "=",
+    "+": "+", "-": "-", "<": "<", ">": ">", "[": "[", "]": "]",
+}  # fmt: skip
+
+
+def typst_formula(formula: str) -> str:
+    """``scores = Kᵀ · Q`` as Typst math (without the ``$``): ``"scores" = K^T dot Q``;
+    ``scaled = scores / √d_k`` as ``"scaled" = "scores" \\/ sqrt(d_k)``."""
+    return re.sub(r" {2,}", " ", _typst(pieces(formula))).strip()
+
+
+def _typst(parts: list[Piece]) -> str:
+    out = []
+    for part in parts:
+        if part.kind == SPACE:
+            out.append(" ")
+        elif part.kind == WORDS:
+            out.append(typst_string(part.text))
+        elif part.kind == NAME:
+            out.append(_typst_name(part.text))
+        elif part.kind == NUMBER:
+            out.append(part.text)
+        elif part.kind == ROOT:
+            out.append(f"sqrt({_typst(list(part.inner))})")
+        elif part.kind == POWER:
+            out.append(f"^({_typst(list(part.inner))})")
+        else:
+            out.append(f" {TYPST_SYMBOLS[part.text]} " if part.text in TYPST_SYMBOLS else typst_string(part.text))
+    return "".join(out)
+
+
+def _typst_name(text: str) -> str:
+    """``W_q`` → ``W_q``, ``X_kv`` → ``X_"kv"``, ``scores`` → ``"scores"``, ``h1.Z`` → ``"h1." Z``,
+    ``Kᵀ`` → ``K^T``."""
+    head, base, sub, transposed = _name_parts(text)
+    body = base if len(base) == 1 and base.isascii() else typst_string(base)
+    body += (f"_{sub}" if len(sub) == 1 and sub.isascii() else f"_{typst_string(sub)}") if sub else ""
+    return (typst_string(head) if head else "") + body + ("^T" if transposed else "")
+
+
+def typst_string(text: str) -> str:
+    """``text`` as a Typst string literal (for code and math): nothing in it is markup."""
+    escaped = "".join(_TYPST_STRING_ESCAPES.get(char) or (f"\\u{{{ord(char):x}}}" if not char.isprintable() else char) for char in text)
+    return f'"{escaped}"'
+
+
+_TYPST_STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}

@@ -1,0 +1,92 @@
+"""The grids of a worksheet, shared by its formats (Typst/PDF, HTML, Markdown).
+
+A blank step is drawn in its by-hand arrangement (:mod:`handcalc.render.grid`): a product
+with its right operand above and its left operand beside it, the sums under the
+exponentials. Its own cells are ``ANSWER`` boxes — empty on the sheet, holding the answer on
+the key — except the −∞ of the mask, printed (``PREFILLED``). An operand that is itself a
+blank step is drawn as ``COPY`` cells: empty on the sheet (the student copies their own
+numbers in), filled on the key. A given step is drawn as its plain labelled matrix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from handcalc.numbers import NEG_INF, format_number
+from handcalc.render.grid import (
+    OPERAND,
+    SUM,
+    VALUE,
+    Block,
+    Cell,
+    Grid,
+    matrix,
+    product,
+    sums,
+    value_grid,
+)
+from handcalc.steps import Ref, short
+from handcalc.trace import PRODUCT, SUMS, Step
+from handcalc.worksheet import Worksheet
+
+ANSWER, COPY, PREFILLED = "answer", "copy", "prefilled"
+WIDE = 10_000  # a worksheet is never elided: every cell is written
+
+
+def given_grid(sheet: Worksheet, step: Step) -> Grid:
+    """A given step as a labelled matrix of its values."""
+    return value_grid(step, sheet.trace.layout, sheet.precision, WIDE, True)
+
+
+def blank_grid(sheet: Worksheet, step: Step) -> Grid:
+    """A blank step in the by-hand arrangement, its cells to fill in (answered on a key)."""
+    this = _own(sheet, step)
+    if step.kind == PRODUCT:
+        left, right = (_operand(sheet, ref) for ref in step.operands)
+        return product(left, right, this, sheet.precision, None)
+    if step.kind == SUMS:
+        grid = sums(_operand(sheet, step.operands[0]), step, sheet.trace.layout, sheet.precision, None)
+        return [[_answer(cell.text, sheet.key) if cell.style == SUM else cell for cell in row] for row in grid]
+    return matrix(this, sheet.precision, None)
+
+
+def _own(sheet: Worksheet, step: Step) -> Block:
+    cells = _cells(sheet, step, ANSWER)
+    return Block(short(step.name), step.value, step.rows, step.cols, VALUE, cells)
+
+
+def _operand(sheet: Worksheet, ref: Ref) -> Block:
+    step = sheet.trace[ref.name]
+    cells = _cells(sheet, step, COPY) if sheet.is_blank(step.name) else None
+    block = Block(short(step.name), step.value, step.rows, step.cols, OPERAND, cells)
+    return block.transposed() if ref.T else block
+
+
+def _cells(sheet: Worksheet, step: Step, style: str) -> np.ndarray:
+    """The cells of a blank step: boxes (with the answer on a key), the mask's −∞ printed."""
+    value = step.value if step.value.ndim == 2 else step.value[None, :]
+    shown = sheet.prefilled(step).reshape(value.shape)
+    cells = np.empty(value.shape, dtype=object)
+    for index in np.ndindex(value.shape):
+        if shown[index]:
+            cells[index] = Cell(NEG_INF, PREFILLED)
+        else:
+            text = format_number(value[index], sheet.precision)
+            cells[index] = Cell(text if sheet.key else "", style)
+    return cells
+
+
+def _answer(text: str, key: bool) -> Cell:
+    return Cell(text if key else "", ANSWER)
+
+
+def is_box(cell: Cell) -> bool:
+    """A cell the student writes in (or copies into)."""
+    return cell.style in (ANSWER, COPY)
+
+
+def without_answers(grid: Grid) -> Grid:
+    """``grid`` with every box emptied (a sheet made from a key's grid)."""
+    return [[replace(cell, text="") if is_box(cell) else cell for cell in row] for row in grid]

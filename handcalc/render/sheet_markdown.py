@@ -1,0 +1,52 @@
+"""Worksheets as Markdown: the given matrices and each blank step as GitHub tables in the
+by-hand arrangement, the cells to fill in left empty (filled on a key)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handcalc.render.formulas import latex
+from handcalc.render.grid import constant_texts, head_title
+from handcalc.render.markdown import escape, math, table
+from handcalc.render.sheet import blank_grid, given_grid
+from handcalc.render.typst import instructions
+from handcalc.steps import head_of
+from handcalc.worksheet import Worksheet
+
+
+def render(sheets: Sequence[Worksheet]) -> str:
+    return "\n\n---\n\n".join(_sheet(sheet) for sheet in sheets) + "\n"
+
+
+def _sheet(sheet: Worksheet) -> str:
+    variant = f" — variant {sheet.variant} (seed {sheet.seed})" if sheet.variant else ""
+    key = " — answer key" if sheet.key else ""
+    out = [f"# {escape(sheet.title)}{escape(variant)}{key}", "Name: ____________________  Date: __________",
+           escape(instructions(sheet))]  # fmt: skip
+    if sheet.given:
+        out.append("## Given")
+        out += _steps(sheet, sheet.given, given=True)
+    if sheet.blank:
+        out.append("## Answers" if sheet.key else "## Your work")
+        out += _steps(sheet, sheet.blank, given=False)
+    return "\n\n".join(out)
+
+
+def _steps(sheet: Worksheet, steps, given: bool) -> list[str]:
+    out, shown = [], None
+    for step in steps:
+        head = head_of(step.name)
+        if head != shown and head is not None:
+            out.append(f"### {escape(head_title(sheet.trace, head))}")
+        shown = head
+        out.append(f"**{escape(step.name)}**" + (", given" if step.kind == "input" else ""))
+        if step.kind != "input":
+            out.append(math(step.formula))
+        if not given and step.constants:
+            out.append("$$" + r",\quad ".join(latex(t) for t in constant_texts(step, sheet.precision)) + "$$")
+        out.append(table(given_grid(sheet, step) if given else blank_grid(sheet, step)))
+        if not given and sheet.key and sheet.show_work and (work := sheet.first_work(step)) is not None:
+            from handcalc.render.work import written
+
+            out.append(f"Work: `{written(work, sheet.precision)}`")
+    return out
