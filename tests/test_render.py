@@ -171,7 +171,7 @@ def test_python_dash_m_and_version():
 
 
 README_OUTPUTS = re.findall(
-    r"<!-- output of: handcalc (.+?) \(COLUMNS=100\) -->\n```text\n(.*?)\n```",
+    r"<!-- output of: handcalc (.+?) \(COLUMNS=100\) -->\n```text\n((?:(?!```).)*?)\n```",  # never past a fence
     (ROOT / "README.md").read_text(encoding="utf-8"),
     re.DOTALL,
 )
