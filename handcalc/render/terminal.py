@@ -26,7 +26,6 @@ from handcalc.render.grid import (
     VALUE,
     lines,
 )
-from handcalc.render.work import wrapped
 from handcalc.trace import INPUT, Trace
 
 STYLES = {
@@ -74,6 +73,8 @@ def _draw(block: Block, width: int) -> list:
             for line in lines(block.grid)
         ]
     if block.kind == WORK:
+        from handcalc.render.work import wrapped  # only with --show-work
+
         return [Text("  Work:", style="bold"), *(Text(f"    {line}") for line in wrapped(block.lines, width - 4))]
     style = "italic" if block.kind == NOTE else "green"
     text = ("Note: " if block.kind == NOTE else "") + block.text  # wrapped as in the text format

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from handcalc.render import RenderOptions
 from handcalc.render.blocks import CONSTANTS, EXPLAIN, GRID, HEAD, HEADING, NOTE, PICTURE, TITLE, WORK, Block, blocks
 from handcalc.render.grid import lines
-from handcalc.render.work import wrapped
 from handcalc.trace import Trace
 
 
@@ -39,6 +38,8 @@ def _draw(block: Block, options: RenderOptions) -> list[str]:
     if block.kind in (GRID, PICTURE):
         return ["  " + "".join(text for text, _ in line) for line in lines(block.grid)]
     if block.kind == WORK:
+        from handcalc.render.work import wrapped  # only with --show-work
+
         return ["  Work:", *(f"    {line}" for line in wrapped(block.lines, options.width - 4))]
     prefix = "Note: " if block.kind == NOTE else ""
     assert block.kind in (NOTE, EXPLAIN), block.kind
