@@ -102,17 +102,19 @@ def fitted(build: Callable[[int | None], Grid], width: int, full: bool) -> Grid:
 def _builder(step: Step, trace: Trace, precision: int) -> Callable[[int | None], Grid]:
     this = Block(short(step.name), step.value, step.rows, step.cols)
     if step.kind == PRODUCT:
-        left, right = (_operand(trace, ref) for ref in step.operands)
+        left, right = (operand(trace, ref) for ref in step.operands)
         return lambda edge: product(left, right, this, precision, edge)
     if step.kind == SUMS:
-        source = _operand(trace, step.operands[0])
+        source = operand(trace, step.operands[0])
         return lambda edge: sums(source, step, trace.layout, precision, edge)
     return lambda edge: matrix(this, precision, edge)
 
 
-def _operand(trace: Trace, ref: Ref) -> Block:
+def operand(trace: Trace, ref: Ref, cells: np.ndarray | None = None) -> Block:
+    """The step ``ref`` names, as an operand drawn beside or above a product (transposed
+    when the formula says so); ``cells`` draws instead of its values."""
     step = trace[ref.name]
-    block = Block(short(step.name), step.value, step.rows, step.cols, OPERAND)
+    block = Block(short(step.name), step.value, step.rows, step.cols, OPERAND, cells)
     return block.transposed() if ref.T else block
 
 

@@ -18,8 +18,8 @@ from handcalc.check import BLANK, CARRIED, RIGHT, WRONG, CellMark, Marks, StepMa
 from handcalc.numbers import format_number
 from handcalc.render import RenderOptions
 from handcalc.render.blocks import CONSTANTS, EXPLAIN, GRID, HEADING, NOTE, TITLE, WORK, Block
-from handcalc.render.grid import OPERAND, Cell, fitted, heading, matrix, product
 from handcalc.render.grid import Block as Matrix
+from handcalc.render.grid import Cell, fitted, heading, matrix, operand, product
 from handcalc.steps import short
 from handcalc.trace import PRODUCT, Trace
 
@@ -73,14 +73,8 @@ def _grid(step_marks: StepMarks, trace: Trace, options: RenderOptions, edge: int
     this = Matrix(short(step.name), step.value, step.rows, step.cols, cells=cells)
     if step.kind != PRODUCT:
         return matrix(this, options.precision, edge)
-    left, right = (_operand(trace, ref) for ref in step.operands)
+    left, right = (operand(trace, ref) for ref in step.operands)
     return product(left, right, this, options.precision, edge)
-
-
-def _operand(trace: Trace, ref) -> Matrix:
-    step = trace[ref.name]
-    block = Matrix(short(step.name), step.value, step.rows, step.cols, OPERAND)
-    return block.transposed() if ref.T else block
 
 
 def _marked(cell: CellMark, precision: int) -> Cell:

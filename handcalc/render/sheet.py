@@ -16,13 +16,13 @@ import numpy as np
 
 from handcalc.numbers import NEG_INF, format_number
 from handcalc.render.grid import (
-    OPERAND,
     SUM,
     VALUE,
     Block,
     Cell,
     Grid,
     matrix,
+    operand,
     product,
     sums,
     value_grid,
@@ -58,10 +58,9 @@ def _own(sheet: Worksheet, step: Step) -> Block:
 
 
 def _operand(sheet: Worksheet, ref: Ref) -> Block:
+    """An operand; one that is itself a blank step is drawn as boxes to copy into."""
     step = sheet.trace[ref.name]
-    cells = _cells(sheet, step, COPY) if sheet.is_blank(step.name) else None
-    block = Block(short(step.name), step.value, step.rows, step.cols, OPERAND, cells)
-    return block.transposed() if ref.T else block
+    return operand(sheet.trace, ref, _cells(sheet, step, COPY) if sheet.is_blank(step.name) else None)
 
 
 def _cells(sheet: Worksheet, step: Step, style: str) -> np.ndarray:
