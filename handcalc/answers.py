@@ -51,7 +51,15 @@ def load_answers(path: str | Path, trace: Trace) -> list[Answer]:
     if not isinstance(root, list) or root and not isinstance(root[0], tuple) or not root:
         found = "an empty file" if not root else "a list" if isinstance(root, list) else describe(root.text)
         raise SchemaError(f"expected a mapping of step names to answers (Q: [[…]]), found {found}").located(file, 1, 1)
-    return [_answer(key, value, trace, file) for key, value in root]
+    answers = [_answer(key, value, trace, file) for key, value in root]
+    seen: set[str] = set()
+    for (key, _), answer in zip(root, answers, strict=True):
+        if answer.name in seen:
+            raise SchemaError(f"duplicate key {answer.name}; each step may be answered only once").located(
+                file, key.line, key.column
+            )
+        seen.add(answer.name)
+    return answers
 
 
 def _tree(text: str, file: str) -> Any:

@@ -81,7 +81,6 @@ def run(
     round: Annotated[Optional[int], typer.Option("--round", min=0, max=15, metavar="N", help="Round every step to N decimals before the next uses it.")] = None,
 ) -> None:
     """Show every step of self-attention, laid out by hand."""
-    from handcalc.attention import compute
     from handcalc.load import load
     from handcalc.render import RenderOptions, renderer
 
@@ -92,13 +91,9 @@ def run(
             problem = problem.with_layout(layout.value)
         if round is not None:
             problem = problem.replaced(round=round)
-        try:
-            trace = compute(problem, exact)
-        except HandcalcError as error:  # an overflow has no line and column, but it has a file
-            raise error.located(error.file or str(source), error.line, error.column) from None
-        shown = precision if precision is not None else problem.round if problem.round is not None else 3
+        trace = _compute(problem, source, exact)
         options = RenderOptions(
-            shown, _steps(only, trace.names + trace.heads), full, _width(), show_work or cell is not None, cell, explain
+            _precision(precision, problem), _steps(only, trace.names + trace.heads), full, _width(), show_work or cell is not None, cell, explain
         )
         if cell is not None:
             _cell(cell, trace, options)
@@ -127,12 +122,11 @@ def check(
     full: Full = False,
 ) -> None:
     """Mark a student's answers cell by cell (exit 1 when any cell is wrong)."""
-    from handcalc.attention import compute
     from handcalc.load import load
 
     with _errors():
         problem = load(problem_file)
-        trace = compute(problem)
+        trace = _compute(problem, problem_file)
         marked = [_mark(trace, path, tolerance, problem.round, single=len(answers) == 1) for path in answers]
         fmt = _format(format)
         if fmt not in ("rich", "text", "json"):
@@ -257,7 +251,7 @@ class Paper(str, Enum):
     letter = "letter"
 
 
-class MaskOption(str, Enum):
+class Mask(str, Enum):
     none = "none"
     causal = "causal"
 
@@ -278,7 +272,7 @@ def worksheet(
     d_model: Annotated[Optional[int], typer.Option("--d-model", min=1, max=16, metavar="N", help="Generated problems: rows of X.")] = None,
     d_k: Annotated[Optional[int], typer.Option("--d-k", min=1, max=16, metavar="N", help="Generated problems: d_k.")] = None,
     heads: Annotated[Optional[int], typer.Option(min=1, max=8, metavar="N", help="Generated problems: heads.")] = None,
-    mask: Annotated[Optional[MaskOption], typer.Option(help="Generated problems: none or causal.")] = None,
+    mask: Annotated[Optional[Mask], typer.Option(help="Generated problems: none or causal.")] = None,
     base: Annotated[Optional[str], typer.Option(metavar="B", help="Generated problems: e, or a number > 1 such as 3.")] = None,
     layout: Annotated[Optional[Layout], typer.Option(help="Generated problems: tokens as columns or rows.")] = None,
     format: Annotated[SheetFormat, typer.Option("--format", "-f", help="pdf, html (a printable page) or markdown.")] = SheetFormat.pdf,
@@ -297,7 +291,6 @@ def worksheet(
 
 def _sheets(problem_file, variants, seed, generator, blank, level, key, show_work, precision):
     """The worksheets asked for: one of the problem file, or one per generated variant."""
-    from handcalc.attention import compute
     from handcalc.worksheet import BlankError, blank_steps, build, variant_id, variant_seeds
 
     if blank is not None and level is not None:
@@ -328,16 +321,12 @@ def _sheets(problem_file, variants, seed, generator, blank, level, key, show_wor
             problems.append((problem, variant_id(k + 1, count) if variants else None, s))
     sheets = []
     for problem, variant, problem_seed in problems:
-        try:
-            trace = compute(problem)
-        except HandcalcError as error:
-            raise error.located(error.file or (str(problem_file) if problem_file else None), error.line, error.column) from None
+        trace = _compute(problem, problem_file)
         try:
             blanks = blank_steps(trace, blank, level)
         except BlankError as error:
             raise typer.BadParameter(str(error).removeprefix("--blank: "), param_hint="--blank") from None
-        shown = precision if precision is not None else problem.round if problem.round is not None else 3
-        sheets.append(build(trace, blanks, key=key, precision=shown, variant=variant, seed=problem_seed,
+        sheets.append(build(trace, blanks, key=key, precision=_precision(precision, problem), variant=variant, seed=problem_seed,
                             show_work=show_work, round=problem.round))  # fmt: skip
     return sheets
 
@@ -379,11 +368,6 @@ def _sheet_output(sheets, fmt: str, paper: str):
     from handcalc.render.sheet_markdown import render
 
     return render(sheets)
-
-
-class Mask(str, Enum):
-    none = "none"
-    causal = "causal"
 
 
 @app.command()
@@ -428,6 +412,21 @@ def _value_range(text: str) -> tuple[int, int]:
     except ValueError:
         raise SchemaError(f"--range must be two whole numbers LO,HI such as -1,2, not {text!r}") from None
     return lo, hi
+
+
+def _compute(problem, source: Path | None, exact: bool = False):
+    """The trace of ``problem``; an overflow, which has no line and column, names the file."""
+    from handcalc.attention import compute
+
+    try:
+        return compute(problem, exact)
+    except HandcalcError as error:
+        raise error.located(error.file or (str(source) if source else None), error.line, error.column) from None
+
+
+def _precision(precision: int | None, problem) -> int:
+    """The decimals shown: as asked, else the problem's round:, else 3."""
+    return precision if precision is not None else problem.round if problem.round is not None else 3
 
 
 # --- wiring ---------------------------------------------------------------------------------

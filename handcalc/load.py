@@ -25,7 +25,6 @@ KNOWN_KEYS = (
     "title", "layout", "tokens", "X", "W_q", "W_k", "W_v",
     "X_kv", "mask", "scale", "temperature", "base", "W_o", "round", "heads",
 )  # fmt: skip
-NOT_YET: dict[str, str] = {}  # keys of the format that this version does not read yet
 
 
 def _fold(key: str) -> str:
@@ -229,8 +228,6 @@ def _canonical(mapping: Any, known: dict[str, str], file: str, inside: str = "")
         canonical = known.get(_fold(key))
         if canonical is None:
             raise SchemaError(_unknown(key, known, inside)).located(*where)
-        if canonical in NOT_YET:
-            raise SchemaError(NOT_YET[canonical]).located(*where)
         if canonical in fields:
             raise SchemaError(
                 f"{_key(key)} repeats {written[canonical]} (keys ignore case and underscores); keep one"
@@ -241,7 +238,7 @@ def _canonical(mapping: Any, known: dict[str, str], file: str, inside: str = "")
 
 def _unknown(key: str, known: dict[str, str], inside: str) -> str:
     close = difflib.get_close_matches(_fold(key), list(known), n=1, cutoff=0.6)
-    names = [name for name in known.values() if name not in NOT_YET]
+    names = list(known.values())
     hint = f"; did you mean {known[close[0]]}?" if close else f"; known keys: {', '.join(names)}"
     return f"unknown key {_key(key)}{f' in {inside}' if inside else ''}{hint}"
 

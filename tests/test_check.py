@@ -156,6 +156,8 @@ def test_the_report_is_never_written_over_an_existing_file(write_problem, tmp_pa
         ("- 1\n", "expected a mapping of step names to answers", 1, 1),
         ("", "expected a mapping of step names to answers (Q: [[…]]), found an empty file", 1, 1),
         ("Q: &a [[1]]\n", "anchors and aliases", 1, 4),
+        ("Q: [[2, 1, 2, 1], [1, 3, 1, 3]]\nQ: [[2, 1, 2, 1], [1, 3, 1, 3]]\n",
+         "duplicate key Q; each step may be answered only once", 2, 1),
     ],
 )
 def test_bad_answers_name_file_step_and_cell(write_problem, text, message, line, column):
@@ -183,3 +185,9 @@ def test_ecf_gives_credit_for_work_carried_from_the_students_own_answers():
     assert credited["score"] == pytest.approx(plain["score"] + carried / total)
     Z = next(step for step in plain["steps"] if step["name"] == "Z")
     assert Z["carried"] == 8 and Z["wrong"] == 0  # right from their own (wrong) A
+
+
+def test_a_problem_that_overflows_names_its_file(write_problem):
+    path = write_problem(json.dumps({**CLASSIC_DICT, "W_q": [[1e300, 0, 1], [0, 1, 1]], "W_k": [[1e300, 1, 1], [1, 0, 0]]}))
+    result = check(path, answers_file(write_problem, {"Q": [[1, 1, 1, 1], [1, 1, 1, 1]]}, "a.yaml"))
+    assert result.exit_code == 3 and result.stderr.startswith(f"Error: {path}: ") and "overflows" in result.stderr

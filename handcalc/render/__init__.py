@@ -14,7 +14,6 @@ from handcalc.steps import head_of
 _MODULES = {
     "rich": "terminal", "text": "text", "json": "json", "markdown": "markdown", "latex": "latex", "html": "html",
 }  # fmt: skip
-FORMATS = tuple(_MODULES)
 EXPORT_WIDTH = 120  # a file for notes or a blog is as wide as a page, not as the terminal
 
 

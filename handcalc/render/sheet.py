@@ -10,8 +10,6 @@ numbers in), filled on the key. A given step is drawn as its plain labelled matr
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from handcalc.numbers import NEG_INF, format_number
@@ -84,8 +82,3 @@ def _answer(text: str, key: bool) -> Cell:
 def is_box(cell: Cell) -> bool:
     """A cell the student writes in (or copies into)."""
     return cell.style in (ANSWER, COPY)
-
-
-def without_answers(grid: Grid) -> Grid:
-    """``grid`` with every box emptied (a sheet made from a key's grid)."""
-    return [[replace(cell, text="") if is_box(cell) else cell for cell in row] for row in grid]
