@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from handcalc.numbers import round_half_away
+from handcalc.numbers import round_cells
 from handcalc.problem import MATRIX_KEYS, Problem
 from handcalc.softmax import (
     base_text,
@@ -205,7 +205,7 @@ class _Computation:
         full = self.prefix + name
         value = _settled(value)
         if self.problem.round is not None and kind != INPUT:
-            value = _rounded(value, self.problem.round)
+            value = round_cells(value, self.problem.round)
         check_finite(full, _floats(value), masked=name == "masked")
         self.value[full] = value
         if self.layout == "rows":
@@ -248,11 +248,6 @@ def _settled(value: np.ndarray) -> np.ndarray:
     if all(isinstance(x, Fraction) or x == -math.inf for x in value.flat):
         return value
     return value.astype(float)
-
-
-def _rounded(value: np.ndarray, digits: int) -> np.ndarray:
-    """Every cell rounded half away from zero to ``digits`` decimals, as decimals."""
-    return np.vectorize(lambda x: float(round_half_away(x, digits)), otypes=[float])(value)
 
 
 def _floats(value: np.ndarray) -> np.ndarray:

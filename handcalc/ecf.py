@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from handcalc.numbers import round_half_away
+from handcalc.numbers import round_cells
 from handcalc.trace import INPUT, Step, Trace
 from handcalc.work import as_float, cell_work, reads
 
@@ -49,7 +49,7 @@ def carried_forward(
                 value = _floats(step.value)
             else:
                 value = _recomputed(step, own)
-            carried[step.name] = value if digits is None else _rounded(value, digits)
+            carried[step.name] = value if digits is None else round_cells(value, digits)
     return carried
 
 
@@ -91,11 +91,6 @@ def _floats(value: np.ndarray) -> np.ndarray:
         return np.array(value, dtype=float)
     except OverflowError:
         return np.vectorize(as_float, otypes=[float])(value)
-
-
-def _rounded(value: np.ndarray, digits: int) -> np.ndarray:
-    """Every cell rounded half away from zero, as the problem's ``round:`` does."""
-    return np.vectorize(lambda x: float(round_half_away(float(x), digits)), otypes=[float])(value)
 
 
 def _shape(shape: tuple[int, ...]) -> str:

@@ -140,3 +140,11 @@ def round_half_away(x: float | Fraction, digits: int) -> float | Fraction:
     with localcontext() as context:
         context.prec = 400  # room for every digit of a double and the decimals asked for
         return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+def round_cells(value, digits: int):
+    """Every cell of an array rounded half away from zero to ``digits`` decimals, as floats:
+    the carried rounding of ``round:``, for the computation and for marking alike."""
+    import numpy as np
+
+    return np.vectorize(lambda x: float(round_half_away(x, digits)), otypes=[float])(value)
