@@ -75,12 +75,13 @@ SENTENCES = {
 }
 
 
-def explanation(step: Step, trace: Trace) -> str | None:
-    """One or two short, correct sentences about ``step``; None where there is nothing to say."""
+def explanation(step: Step, trace: Trace, precision: int = 3) -> str | None:
+    """One or two short, correct sentences about ``step``; None where there is nothing to say.
+    Numbers in them are written with ``precision`` decimals, as in the tables."""
     keys = _keys(step, trace)
     if not keys:
         return None
-    words = _words(step, trace)
+    words = _words(step, trace, precision)
     return " ".join(SENTENCES[key].format(**words) for key in keys)
 
 
@@ -108,7 +109,7 @@ def _keys(step: Step, trace: Trace) -> list[str]:
     return [name] if name in SENTENCES else []
 
 
-def _words(step: Step, trace: Trace) -> dict[str, str]:
+def _words(step: Step, trace: Trace, precision: int) -> dict[str, str]:
     """The small words the sentences are filled with, for this step of this trace."""
     base = _base(step) if short(step.name) == "exp" else "e"
     constants = dict(step.constants)
@@ -119,11 +120,11 @@ def _words(step: Step, trace: Trace) -> dict[str, str]:
         "output_source": "concat" if "concat" in trace else "Z",
         "stacked": "top to bottom" if trace.layout == "columns" else "side by side",
         "one": "query" if "X" in trace else "distribution",
-        "T": format_number(constants.get("T", 1)),
-        "s": format_number(constants.get("s", 1)),
+        "T": format_number(constants.get("T", 1), precision),
+        "s": format_number(constants.get("s", 1), precision),
         "base": base,
         "factor": "e ≈ 2.718" if base == "e" else base,
-        "ln": format_number(ln),
+        "ln": format_number(ln, precision),
         "hand": SENTENCES["exp.hand"] if base == "3" else "",
         "blocked": SENTENCES["exp.blocked"] if any(short(ref.name) == "masked" for ref in step.operands) else "",
     }

@@ -41,7 +41,7 @@ def blocks(trace: Trace, options: RenderOptions) -> Iterator[Block]:
         yield Block(HEADING, heading(step), step=step)
         if step.constants:
             yield Block(CONSTANTS, constants(step, options.precision), step=step)
-        if options.explain and (sentence := _explanation(step, trace)):
+        if options.explain and (sentence := _explanation(step, trace, options.precision)):
             yield Block(EXPLAIN, sentence, step=step)
         yield Block(GRID, grid=step_grid(step, trace, options.precision, options.width - 2, options.full), step=step)
         if (drawing := picture(step, trace, options)) is not None:
@@ -52,10 +52,10 @@ def blocks(trace: Trace, options: RenderOptions) -> Iterator[Block]:
             yield Block(WORK, lines=tuple(work), step=step)
 
 
-def _explanation(step: Step, trace: Trace) -> str | None:
+def _explanation(step: Step, trace: Trace, precision: int) -> str | None:
     from handcalc.explain import explanation  # only with --explain: start-up stays small
 
-    return explanation(step, trace)
+    return explanation(step, trace, precision)
 
 
 def _work(step: Step, trace: Trace, options: RenderOptions) -> list[str]:
