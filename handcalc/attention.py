@@ -16,7 +16,7 @@ import numpy as np
 from handcalc.numbers import round_cells
 from handcalc.problem import MATRIX_KEYS, Problem
 from handcalc.softmax import (
-    base_text,
+    base_constants,
     check_finite,
     divisor_text,
     exact_powers,
@@ -30,6 +30,7 @@ from handcalc.steps import (
     KEYS_BY_QUERIES,
     Product,
     Ref,
+    base_text,
     concat_formula,
     exp_formula,
     masked_formula,
@@ -144,7 +145,8 @@ class _Computation:
         notes = (shift_note(self.layout, p.n),) if shifted else ()
         if _exact(x) and not _exact(exp):
             notes += (irrational_note(f"{base_text(p.base)}^x"),)
-        self._elementwise("exp", exp, exp_formula(base_text(p.base), source, shifted, self.layout), source, notes=notes)
+        formula = exp_formula(base_text(p.base), source, shifted, self.layout)
+        self._elementwise("exp", exp, formula, source, base_constants(p.base), notes)
         exp = self._value("exp")  # as recorded: rounded, with round:
         self._add("sums", exp.sum(axis=0), (), self._tokens("q"), SUMS, sums_formula(self.layout),
                   (Ref(self.prefix + "exp"),))  # (n,): one sum per query

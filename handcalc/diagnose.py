@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from handcalc.steps import AXIS_WORD, head_of, short
+from handcalc.steps import AXIS_WORD, exp_base, head_of, short
 from handcalc.trace import Trace
 
 Matches = Callable[[np.ndarray], bool]  # whether a candidate matrix is what the student wrote
@@ -117,8 +117,8 @@ class _Context:
 
     def _exponential(self) -> tuple[str, str]:
         """``exp = 3^masked`` → ("3", "masked")."""
-        base, _, exponent = self.trace[self.prefix + "exp"].formula.partition(" = ")[2].partition("^")
-        return base, exponent
+        step = self.trace[self.prefix + "exp"]
+        return exp_base(step), step.formula.partition("^")[2]
 
     def onward(self, x: np.ndarray, start: str) -> np.ndarray:
         """This context's step, worked on from ``x`` standing for step ``start`` (``scaled``

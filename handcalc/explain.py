@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from handcalc.numbers import format_number
-from handcalc.steps import AXIS_WORD, short
+from handcalc.steps import AXIS_WORD, base_text, exp_base, short
 from handcalc.trace import Step, Trace
 
 SENTENCES = {
@@ -132,7 +132,7 @@ def _words(step: Step, trace: Trace, precision: int) -> dict[str, str]:
 
 def _base(step: Step) -> str:
     """The base of an ``exp`` step, as its formula writes it: ``exp = 3^scaled`` → ``3``."""
-    return step.formula.partition("=")[2].strip().partition("^")[0]
+    return base_text(exp_base(step))
 
 
 def _causal(step: Step, layout: str) -> bool:

@@ -14,7 +14,16 @@ import numpy as np
 from handcalc.errors import NumericError, SchemaError
 from handcalc.numbers import NotANumber, describe, parse_number
 from handcalc.problem import MAX_DIM, as_matrix
-from handcalc.steps import A_FORMULA, AXIS_WORD, LAYOUTS, Ref, exp_formula, sums_formula, temperature_formula
+from handcalc.steps import (
+    A_FORMULA,
+    AXIS_WORD,
+    LAYOUTS,
+    Ref,
+    base_text,
+    exp_formula,
+    sums_formula,
+    temperature_formula,
+)
 from handcalc.trace import ELEMENTWISE, INPUT, SUMS, Step, Trace
 
 TITLE = "Softmax by hand"
@@ -48,6 +57,11 @@ def exact_powers(x: np.ndarray, base) -> np.ndarray | None:
         return None
     power = np.vectorize(lambda c: Fraction(0) if c == -math.inf else Fraction(base) ** int(c), otypes=[object])
     return power(x)
+
+
+def base_constants(base) -> tuple:
+    """The exp step's record of its base: none for e, else ("base", the number)."""
+    return () if base == "e" else (("base", base),)
 
 
 def irrational_note(what: str) -> str:
@@ -105,7 +119,7 @@ def _steps(x: np.ndarray, layout: str, base, T: Fraction) -> list[Step]:
     exp, shifted = exponentials(x, base)  # (m, n): base ** x, or base ** (x − column max)
     notes = (shift_note(layout, x.shape[1]),) if shifted else ()
     formula = exp_formula(base_text(base), source, shifted, layout)
-    steps.append(step("exp", exp, ELEMENTWISE, formula, source, notes=notes))
+    steps.append(step("exp", exp, ELEMENTWISE, formula, source, base_constants(base), notes))
     sums = exp.sum(axis=0)  # (n,): Σ over each column
     steps.append(step("sums", sums, SUMS, sums_formula(layout), "exp"))
     steps.append(step("A", exp / sums, ELEMENTWISE, A_FORMULA, "exp"))  # (m, n) / (n,): every column sums to 1
@@ -142,12 +156,6 @@ def check_finite(name: str, value: np.ndarray, masked: bool = False) -> None:
         raise NumericError(f"{name} overflows double precision: the inputs are too large", path=(name,))
 
 
-def base_text(base) -> str:
-    """The base as an exponent's base is written: e, 3, 2.5."""
-    return "e" if base == "e" else str(base.numerator) if base.denominator == 1 else f"{float(base):g}"
-
-
-# --- the inputs, checked -----------------------------------------------------------------
 def as_values(x) -> np.ndarray:
     """``x`` as exact Fractions: a vector (n,) when no item is a list, else a matrix (m, n).
 

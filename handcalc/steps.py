@@ -106,6 +106,21 @@ def masked_formula() -> str:
     return "masked = scaled, with −∞ where the mask blocks"
 
 
+def base_text(base) -> str:
+    """The base as a power's base is written: e, 3, (7/3)."""
+    from handcalc.numbers import format_number
+
+    if base == "e":
+        return "e"
+    text = format_number(base)
+    return f"({text})" if "/" in text else text
+
+
+def exp_base(step) -> object:
+    """The base of an ``exp`` step: "e", or the number it holds among its constants."""
+    return dict(step.constants).get("base", "e")
+
+
 def exp_formula(base: str, source: str, shifted: bool, layout: str) -> str:
     power = f"({source} − {AXIS_WORD[layout]} max)" if shifted else source
     return f"exp = {base}^{power}"

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from handcalc.errors import CellError
-from handcalc.steps import exp_formula, short
+from handcalc.steps import base_text, exp_base, exp_formula, short
 from handcalc.trace import CONCAT, ELEMENTWISE, PRODUCT, SUMS, Step, Trace
 
 Number = Any  # a float, a numpy float or an exact Fraction: cells are never converted
@@ -111,7 +111,7 @@ class Power(Work):
         precise as the formula writes it); +∞ where the power overflows a float."""
         x = as_float(self.exponent if self.max is None else self.exponent - self.max)
         try:
-            return math.exp(x) if self.base == "e" else float(self.base) ** x
+            return math.exp(x) if self.base == "e" else float(self.base) ** x  # a Fraction: exact base
         except OverflowError:
             return math.inf
 
@@ -251,8 +251,8 @@ def _masking(step: Step, trace: Trace, index: Index) -> Masking:
 def _power(step: Step, trace: Trace, index: Index) -> Power:
     """exp[i,j] = base^x (minus the column's max, or the row's, when the formula says so)."""
     source_step, source = _operand(trace, step)
-    base = step.formula.partition("= ")[2].partition("^")[0]
-    shifted = step.formula == exp_formula(base, short(source_step.name), True, trace.layout)
+    base = exp_base(step)
+    shifted = step.formula == exp_formula(base_text(base), short(source_step.name), True, trace.layout)
     i, j = index
     line = source[:, j] if trace.layout == "columns" else source[i, :]  # the cell's distribution
     return Power(step.name, index, _cell(step, index), base, source[index], max(line) if shifted else None)

@@ -101,7 +101,7 @@ def test_fractions_and_decimals_as_arguments():
 
 def test_the_base_and_temperature_may_be_fractions():
     got = steps(1, 2, "--base", "5/2", "--temperature", "1/2")
-    assert got["exp"]["formula"] == "exp = 2.5^scaled"
+    assert got["exp"]["formula"] == "exp = (5/2)^scaled"
     assert got["A"]["value"][0] == pytest.approx(softmax([1, 2], base=2.5, T=0.5), rel=1e-12)
 
 

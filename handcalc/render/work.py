@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from handcalc.numbers import NEG_INF, format_number
 from handcalc.render import RenderOptions
+from handcalc.steps import base_text
 from handcalc.trace import Step, Trace
 from handcalc.work import (
     Copy,
@@ -103,7 +104,7 @@ def _power(work: Power, n: _Numbers) -> str:
         exponent = f"({n.factor(work.exponent)} − {n.factor(work.max)})"
     else:
         exponent = n.factor(work.exponent)
-    return f"{work.base}^{exponent} = {n(work.result)}"
+    return f"{base_text(work.base)}^{exponent} = {n(work.result)}"
 
 
 def _sum(work: Sum, n: _Numbers) -> str:
