@@ -78,6 +78,26 @@ def _positive(name: str, value: Any) -> Fraction:
     return number
 
 
+def as_base(base: Any) -> str | Fraction:
+    """``"e"``, or a number greater than 1 (3 is the hand approximation of e)."""
+    if base == "e":
+        return "e"
+    if isinstance(base, str) and not _looks_numeric(base):
+        raise SchemaError(f"base must be e or a number greater than 1, not {quoted(base)}", path=("base",))
+    try:
+        number = parse_number(base)
+    except NotANumber as error:
+        raise SchemaError(f"base: {error}", path=("base",)) from None
+    if number <= 1:
+        raise SchemaError(f"base must be e or a number greater than 1, not {base}", path=("base",))
+    return number
+
+
+def as_temperature(T: Any) -> Fraction:
+    """The temperature: a positive number (1 leaves the scores as they are)."""
+    return _positive("temperature", T)
+
+
 @dataclass(frozen=True, eq=False)
 class Head:
     """One head's projections, in the problem's layout."""
@@ -273,14 +293,8 @@ class Problem:
             if isinstance(self.scale, str) and not _looks_numeric(self.scale):
                 raise SchemaError(f"scale must be sqrt_dk, none or a positive number, not {quoted(self.scale)}", path=("scale",))
             self._set("scale", _positive("scale", self.scale))
-        self._set("temperature", _positive("temperature", self.temperature))
-        if self.base != "e":
-            if isinstance(self.base, str) and not _looks_numeric(self.base):
-                raise SchemaError(f"base must be e or a number greater than 1, not {quoted(self.base)}", path=("base",))
-            base = _positive("base", self.base)
-            if base <= 1:
-                raise SchemaError(f"base must be e or a number greater than 1, not {self.base}", path=("base",))
-            self._set("base", base)
+        self._set("temperature", as_temperature(self.temperature))
+        self._set("base", as_base(self.base))
 
     # --- views -------------------------------------------------------------------------
     def _allowed(self, mask: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 
 from handcalc.errors import NumericError, SchemaError
 from handcalc.numbers import NotANumber, describe, parse_number
-from handcalc.problem import MAX_DIM, as_matrix
+from handcalc.problem import MAX_DIM, as_base, as_matrix, as_temperature
 from handcalc.steps import (
     A_FORMULA,
     AXIS_WORD,
@@ -177,29 +177,3 @@ def as_values(x) -> np.ndarray:
         except NotANumber as error:
             raise SchemaError(f"x[{j + 1}]: {error}", path=("x", j)) from None
     return vector
-
-
-def as_base(base) -> str | Fraction:
-    """``"e"``, or a number greater than 1 (3 is the hand approximation of e)."""
-    if base == "e":
-        return base
-    number = _number("base must be e or a number greater than 1", base)
-    if number <= 1:
-        raise SchemaError(f"base must be e or a number greater than 1, not {base}", path=("base",))
-    return number
-
-
-def as_temperature(T) -> Fraction:
-    """The temperature: a positive number (1 leaves x as it is)."""
-    number = _number("temperature must be a positive number", T, "temperature")
-    if number <= 0:
-        raise SchemaError(f"temperature must be a positive number, not {T}", path=("temperature",))
-    return number
-
-
-def _number(rule: str, value, name: str = "base") -> Fraction:
-    try:
-        return parse_number(value)
-    except NotANumber as error:
-        reason = f"{rule}, not {describe(value)}" if str(error).startswith("expected a number") else f"{name}: {error}"
-        raise SchemaError(reason, path=(name,)) from None
