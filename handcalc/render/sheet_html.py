@@ -11,7 +11,7 @@ from handcalc.render.grid import constant_texts, head_title
 from handcalc.render.html import STYLE, table
 from handcalc.render.sheet import blank_grid, given_grid
 from handcalc.render.typst import instructions
-from handcalc.steps import head_of
+from handcalc.steps import head_of, short
 from handcalc.trace import INPUT
 from handcalc.worksheet import Worksheet
 
@@ -69,7 +69,7 @@ def _sheet(sheet: Worksheet) -> str:
             if head != shown and head is not None:
                 out.append(f"<h3>{escape(head_title(sheet.trace, head))}</h3>")
             shown = head
-            caption = html_formula(step.formula if step.kind != INPUT else step.name.rpartition(".")[2]) + (
+            caption = html_formula(step.formula if step.kind != INPUT else short(step.name)) + (
                 ", given" if step.kind == INPUT else ""
             )
             figures.append(f"<figure><figcaption>{caption}</figcaption>{table(given_grid(sheet, step))}</figure>")

@@ -11,6 +11,7 @@ from handcalc.render.markdown import escape, math, table
 from handcalc.render.sheet import blank_grid, given_grid
 from handcalc.render.typst import instructions
 from handcalc.steps import head_of
+from handcalc.trace import INPUT
 from handcalc.worksheet import Worksheet
 
 
@@ -39,7 +40,7 @@ def _steps(sheet: Worksheet, steps, given: bool) -> list[str]:
         if head != shown and head is not None:
             out.append(f"### {escape(head_title(sheet.trace, head))}")
         shown = head
-        out.append(f"**{escape(step.name)}**" + (", given" if step.kind == "input" else ""))
+        out.append(f"**{escape(step.name)}**" + (", given" if step.kind == INPUT else ""))
         if step.kind != "input":
             out.append(math(step.formula))
         if not given and step.constants:

@@ -33,7 +33,7 @@ from handcalc.render.grid import (
     is_rule,
 )
 from handcalc.render.sheet import ANSWER, COPY, PREFILLED, blank_grid, given_grid
-from handcalc.steps import head_of
+from handcalc.steps import head_of, short
 from handcalc.trace import INPUT, Step
 from handcalc.worksheet import Worksheet
 
@@ -90,7 +90,7 @@ def source(sheets: Sequence[Worksheet], paper: str = "a4") -> str:
     if paper not in PAPERS:
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
     page = choose_page(sheets, paper)
-    body = [_sheet(sheet, page, first=k == 0) for k, sheet in enumerate(sheets)]
+    body = [_sheet(sheet, page) for sheet in sheets]
     title = sheets[0].title if sheets else "Worksheet"
     return _preamble(title, page) + "\n".join(body)
 
@@ -187,7 +187,7 @@ def _box_height(page: Page) -> float:
     return 0.85 if page.box >= 1.2 else 0.75
 
 
-def _sheet(sheet: Worksheet, page: Page, first: bool) -> str:
+def _sheet(sheet: Worksheet, page: Page) -> str:
     """One sheet: its header (the variant id on every page), title, name lines, the given
     matrices and the blank steps."""
     out = [_page_rule(sheet), "#counter(page).update(1)"]
@@ -263,7 +263,7 @@ def _given(sheet: Worksheet, steps: list[Step]) -> list[str]:
         elif head is None and shown_head is not None:
             out += _flush(boxes) + ["#headline[Combining the heads]"]
         shown_head = head
-        caption = f"${typst_formula(step.formula)}$" if step.kind != INPUT else f"${typst_formula(step.name.rpartition('.')[2])}$, given"
+        caption = f"${typst_formula(step.formula)}$" if step.kind != INPUT else f"${typst_formula(short(step.name))}$, given"
         boxes.append(f"#givenbox([{caption}], {_table(given_grid(sheet, step), None, given=True)})")
     return out + _flush(boxes)
 
