@@ -53,10 +53,17 @@ def selected(trace, options: RenderOptions):
     return [step for step in trace if step.name in options.only or head_of(step.name) in options.only]
 
 
+COMBINING = "Combining the heads"  # the banner over concat and output, after the heads
+
+
 def head_changes(steps):
-    """Each step with the head it opens (``h2``) when it is the first shown of that head."""
+    """Each step with what it opens: a head (``h2``) when it is the first shown of that head,
+    "" when it is the first shown after the heads (concat, output), else None."""
     shown = None
     for step in steps:
         head = head_of(step.name)
-        yield step, head if head != shown and head is not None else None
+        if head is not None:
+            yield step, head if head != shown else None
+        else:
+            yield step, "" if shown is not None else None
         shown = head

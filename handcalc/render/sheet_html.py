@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from handcalc.render import COMBINING, head_changes
 from handcalc.render.formulas import html_formula
 from handcalc.render.grid import constant_texts, head_title
 from handcalc.render.html import STYLE, table
 from handcalc.render.sheet import blank_grid, given_grid
 from handcalc.render.typst import instructions
-from handcalc.steps import head_of, short
+from handcalc.steps import short
 from handcalc.trace import INPUT
 from handcalc.worksheet import Worksheet
 
@@ -60,15 +61,13 @@ def _sheet(sheet: Worksheet) -> str:
            f'<p class="instructions">{escape(instructions(sheet))}</p>']  # fmt: skip
     if sheet.given:
         out.append('<h2 class="part">Given</h2>')
-        figures, shown = [], None
-        for step in sheet.given:
-            head = head_of(step.name)
-            if head != shown and figures:
+        figures = []
+        for step, opens in head_changes(sheet.given):
+            if opens is not None and figures:
                 out.append(f'<div class="given">{"".join(figures)}</div>')
                 figures = []
-            if head != shown and head is not None:
-                out.append(f"<h3>{escape(head_title(sheet.trace, head))}</h3>")
-            shown = head
+            if opens is not None:
+                out.append(_head_line(sheet, opens))
             caption = html_formula(step.formula if step.kind != INPUT else short(step.name)) + (
                 ", given" if step.kind == INPUT else ""
             )
@@ -76,12 +75,9 @@ def _sheet(sheet: Worksheet) -> str:
         out.append(f'<div class="given">{"".join(figures)}</div>')
     if sheet.blank:
         out.append(f'<h2 class="part">{"Answers" if sheet.key else "Your work"}</h2>')
-        shown = None
-        for step in sheet.blank:
-            head = head_of(step.name)
-            if head != shown and head is not None:
-                out.append(f"<h3>{escape(head_title(sheet.trace, head))}</h3>")
-            shown = head
+        for step, opens in head_changes(sheet.blank):
+            if opens is not None:
+                out.append(_head_line(sheet, opens))
             constants = ", ".join(map(html_formula, constant_texts(step, sheet.precision)))
             out.append(f'<section class="step"><h3>{html_formula(step.formula)} <span class="shape">{constants}</span></h3>')
             out.append(table(blank_grid(sheet, step)))
@@ -91,3 +87,7 @@ def _sheet(sheet: Worksheet) -> str:
                 out.append(f'<p class="work">Work: {escape(written(work, sheet.precision))}</p>')
             out.append("</section>")
     return "\n".join(out) + "\n</article>"
+
+
+def _head_line(sheet: Worksheet, head: str) -> str:
+    return f"<h3>{escape(head_title(sheet.trace, head) if head else COMBINING)}</h3>"

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from handcalc.render import COMBINING, head_changes
 from handcalc.render.formulas import latex
 from handcalc.render.grid import constant_texts, head_title
 from handcalc.render.markdown import escape, math, table
 from handcalc.render.sheet import blank_grid, given_grid
 from handcalc.render.typst import instructions
-from handcalc.steps import head_of
 from handcalc.trace import INPUT
 from handcalc.worksheet import Worksheet
 
@@ -34,14 +34,12 @@ def _sheet(sheet: Worksheet) -> str:
 
 
 def _steps(sheet: Worksheet, steps, given: bool) -> list[str]:
-    out, shown = [], None
-    for step in steps:
-        head = head_of(step.name)
-        if head != shown and head is not None:
-            out.append(f"### {escape(head_title(sheet.trace, head))}")
-        shown = head
+    out = []
+    for step, opens in head_changes(steps):
+        if opens is not None:
+            out.append(f"### {escape(head_title(sheet.trace, opens) if opens else COMBINING)}")
         out.append(f"**{escape(step.name)}**" + (", given" if step.kind == INPUT else ""))
-        if step.kind != "input":
+        if step.kind != INPUT:
             out.append(math(step.formula))
         if not given and step.constants:
             out.append("$$" + r",\quad ".join(latex(t) for t in constant_texts(step, sheet.precision)) + "$$")

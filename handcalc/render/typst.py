@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from handcalc.errors import HandcalcError
+from handcalc.render import COMBINING, head_changes
 from handcalc.render.formulas import typst_formula, typst_string
 from handcalc.render.grid import (
     GAP,
@@ -33,7 +34,7 @@ from handcalc.render.grid import (
     is_rule,
 )
 from handcalc.render.sheet import ANSWER, COPY, PREFILLED, blank_grid, given_grid
-from handcalc.steps import head_of, short
+from handcalc.steps import short
 from handcalc.trace import INPUT, Step
 from handcalc.worksheet import Worksheet
 
@@ -255,21 +256,19 @@ def _has_copies(sheet: Worksheet) -> bool:
 
 def _given(sheet: Worksheet, steps: list[Step]) -> list[str]:
     """The given matrices, side by side as far as they fit; a head's under its own heading."""
-    out, boxes, shown_head = [], [], None
-    for step in steps:
-        head = head_of(step.name)
-        if head != shown_head and head is not None:
-            out += _flush(boxes) + [_head_line(sheet, head)]
-        elif head is None and shown_head is not None:
-            out += _flush(boxes) + ["#headline[Combining the heads]"]
-        shown_head = head
+    out, boxes = [], []
+    for step, opens in head_changes(steps):
+        if opens is not None:
+            out += _flush(boxes) + [_head_line(sheet, opens)]
         caption = f"${typst_formula(step.formula)}$" if step.kind != INPUT else f"${typst_formula(short(step.name))}$, given"
         boxes.append(f"#givenbox([{caption}], {_table(given_grid(sheet, step), None, given=True)})")
     return out + _flush(boxes)
 
 
 def _head_line(sheet: Worksheet, head: str) -> str:
-    """``Head 1`` and its ``(d_k = 2, d_v = 3)`` in math."""
+    """``Head 1`` and its ``(d_k = 2, d_v = 3)`` in math; "" is the banner after the heads."""
+    if not head:
+        return f"#headline[{COMBINING}]"
     words, _, rest = head_title(sheet.trace, head).partition("(")
     sizes = f" $({typst_formula(rest.rstrip(')'))})$" if rest else ""
     return f"#headline[#{typst_string(words.strip())}{sizes}]"
@@ -284,14 +283,10 @@ def _flush(boxes: list[str]) -> list[str]:
 
 
 def _blanks(sheet: Worksheet, page: Page) -> list[str]:
-    out, shown_head = [], None
-    for step in sheet.blank:
-        head = head_of(step.name)
-        if head != shown_head and head is not None:
-            out.append(_head_line(sheet, head))
-        elif head is None and shown_head is not None:
-            out.append("#headline[Combining the heads]")
-        shown_head = head
+    out = []
+    for step, opens in head_changes(sheet.blank):
+        if opens is not None:
+            out.append(_head_line(sheet, opens))
         grid = blank_grid(sheet, step)
         note = ", ".join(f"${typst_formula(text)}$" for text in constant_texts(step, sheet.precision))
         body = _table(grid, page)
