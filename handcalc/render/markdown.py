@@ -33,7 +33,7 @@ def _draw(block: Block, options: RenderOptions) -> str:
     if block.kind == HEADING:
         return _heading(block.step)
     if block.kind == CONSTANTS:
-        return "$$" + r",\quad ".join(latex(text) for text in constant_texts(block.step, options.precision)) + "$$"
+        return constants_math(block.step, options.precision)
     if block.kind in (GRID, PICTURE):
         return table(block.grid)
     if block.kind == WORK:
@@ -92,3 +92,8 @@ def _align(column: tuple[Cell, ...]) -> str:
     if all(cell.style == RULE for cell in column):
         return ":-:"
     return ":--" if any(cell.left for cell in column if cell.text.strip()) else "--:"
+
+
+def constants_math(step, precision: int) -> str:
+    """A step's constants as one line of display math: ``$$d_k = 2,\\quad \\sqrt{d_k} = 1.414$$``."""
+    return "$$" + r",\quad ".join(latex(text) for text in constant_texts(step, precision)) + "$$"

@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from handcalc.render import COMBINING, head_changes
-from handcalc.render.formulas import latex
-from handcalc.render.grid import constant_texts, head_title
-from handcalc.render.markdown import escape, math, table
+from handcalc.render.grid import head_title
+from handcalc.render.markdown import constants_math, escape, math, table
 from handcalc.render.sheet import blank_grid, given_grid
 from handcalc.render.typst import instructions
 from handcalc.trace import INPUT
@@ -42,7 +41,7 @@ def _steps(sheet: Worksheet, steps, given: bool) -> list[str]:
         if step.kind != INPUT:
             out.append(math(step.formula))
         if not given and step.constants:
-            out.append("$$" + r",\quad ".join(latex(t) for t in constant_texts(step, sheet.precision)) + "$$")
+            out.append(constants_math(step, sheet.precision))
         out.append(table(given_grid(sheet, step) if given else blank_grid(sheet, step)))
         if not given and sheet.key and sheet.show_work and (work := sheet.first_work(step)) is not None:
             from handcalc.render.work import written
