@@ -1,0 +1,80 @@
+"""``handcalc check``: mark answers files."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from handcalc.cli import app
+from handcalc.cli.common import Format, Full, compute_trace, emit, errors, output_format, width, write
+from handcalc.errors import HandcalcError
+
+
+@app.command()
+def check(
+    problem_file: Annotated[Path, typer.Argument(metavar="PROBLEM", help="The problem YAML file.")],
+    answers: Annotated[list[Path], typer.Argument(metavar="ANSWERS...", help="One or more answers files.")],
+    tolerance: Annotated[Optional[float], typer.Option(min=0, metavar="X", help="Right within X, instead of half a unit in the last written place.")] = None,
+    ecf: Annotated[bool, typer.Option("--ecf", help="Give full credit to cells right from the student's own earlier answers.")] = False,
+    report: Annotated[Optional[Path], typer.Option(metavar="CSV", help="Write one row per answers file to this CSV file.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --report if it exists.")] = False,
+    precision: Annotated[int, typer.Option(min=0, max=15, metavar="N", help="Decimals shown for true values.")] = 3,
+
+
+    format: Annotated[Optional[Format], typer.Option("--format", "-f", help="rich (the default on a terminal), text (piped) or json.")] = None,
+    full: Full = False,
+) -> None:
+    """Mark a student's answers cell by cell (exit 1 when any cell is wrong)."""
+    from handcalc.load import load
+
+    with errors():
+        problem = load(problem_file)
+        trace = compute_trace(problem, problem_file)
+        marked = [_mark(trace, path, tolerance, problem.round, single=len(answers) == 1) for path in answers]
+        fmt = output_format(format)
+        if fmt not in ("rich", "text", "json"):
+            raise typer.BadParameter("check writes rich, text or json", param_hint="--format")
+        emit(_marks_output(marked, trace, fmt, precision, full, ecf))
+        if report is not None:
+            from handcalc.check import report_rows
+
+            write(report, csv_text(report_rows(marked, ecf)), force, protect=problem_file)
+    unreadable = [marks for marks in marked if marks.error is not None]
+    for marks in unreadable:
+        typer.echo(f"Error: {marks.error}", err=True)
+    if unreadable:
+        raise typer.Exit(3)
+    if not all(marks.all_right for marks in marked):
+        raise typer.Exit(1)
+
+
+def _mark(trace, path: Path, tolerance: float | None, digits: int | None, single: bool):
+    """One answers file marked; in a batch, an unreadable one is a row saying why."""
+    from handcalc.answers import load_answers
+    from handcalc.check import Marks, mark
+
+    try:
+        return mark(trace, load_answers(path, trace), str(path), tolerance, digits)
+    except HandcalcError as error:
+        if single:
+            raise
+        return Marks(str(path), error=str(error))
+
+
+def _marks_output(marked, trace, fmt: str, precision: int, full: bool, ecf: bool):
+    from handcalc.render import RenderOptions, drawer
+    from handcalc.render.marks import blocks, to_json
+
+    if fmt == "json":
+        return to_json(marked, ecf)
+    options = RenderOptions(precision, None, full, width())
+    return drawer(fmt)([block for marks in marked for block in blocks(marks, trace, options, ecf)], options)
+
+
+def csv_text(rows: list[list]) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()

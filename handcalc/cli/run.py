@@ -1,0 +1,73 @@
+"""``handcalc run`` and ``handcalc examples``."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from handcalc.cli import app
+from handcalc.cli.common import (
+    FORMAT_HELP,
+    Explain,
+    Format,
+    Full,
+    Layout,
+    ShowWork,
+    check_cell,
+    compute_trace,
+    emit,
+    errors,
+    output_format,
+    precision_of,
+    problem_path,
+    steps_of,
+    width,
+)
+
+
+@app.command()
+def run(
+    file: Annotated[Optional[Path], typer.Argument(metavar="FILE", help="The problem YAML file (default: a bundled example).")] = None,
+    example: Annotated[Optional[str], typer.Option(metavar="NAME", help="Run a bundled example instead (see: handcalc examples).")] = None,
+    layout: Annotated[Optional[Layout], typer.Option(help="Show tokens as columns or as rows (default: the file's).")] = None,
+    precision: Annotated[Optional[int], typer.Option(min=0, max=15, metavar="N", help="Decimals shown for numbers that are not integers (default 3, or the round: of the problem).", show_default=False)] = None,
+    only: Annotated[Optional[str], typer.Option(metavar="STEPS", help="Show only these steps, e.g. A,Z.")] = None,
+
+
+    format: Annotated[Optional[Format], typer.Option("--format", "-f", help=FORMAT_HELP)] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of the terminal.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
+    full: Full = False,
+    show_work: ShowWork = False,
+    cell: Annotated[Optional[str], typer.Option(metavar="STEP[i,j]", help="Show the work of this one cell, e.g. A[2,1].")] = None,
+    explain: Explain = False,
+    exact: Annotated[bool, typer.Option("--exact", help="Exact fractions for as long as the arithmetic is rational.")] = False,
+    round: Annotated[Optional[int], typer.Option("--round", min=0, max=15, metavar="N", help="Round every step to N decimals before the next uses it.")] = None,
+) -> None:
+    """Show every step of self-attention, laid out by hand."""
+    from handcalc.load import load
+    from handcalc.render import RenderOptions, renderer
+
+    with errors():
+        source = problem_path(file, example)
+        problem = load(source)
+        if layout is not None:
+            problem = problem.with_layout(layout.value)
+        if round is not None:
+            problem = problem.replaced(round=round)
+        trace = compute_trace(problem, source, exact)
+        options = RenderOptions(
+            precision_of(precision, problem), steps_of(only, trace.names + trace.heads), full, width(), show_work or cell is not None, cell, explain
+        )
+        if cell is not None:
+            check_cell(cell, trace, options)
+        emit(renderer(output_format(format, output))(trace, options), output, force, protect=source)
+
+
+@app.command()
+def examples() -> None:
+    """List the bundled examples (run one with --example NAME)."""
+    from handcalc import examples as bundled
+
+    for name in bundled.names():
+        typer.echo(f"{name:<18} {bundled.describe(name)}")

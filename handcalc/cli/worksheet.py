@@ -1,0 +1,143 @@
+"""``handcalc worksheet``: sheets, keys and class sets to print."""
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from handcalc.cli import app
+from handcalc.cli.common import Layout, compute_trace, errors, precision_of, write
+from handcalc.errors import OutputExistsError
+
+
+class SheetFormat(str, Enum):
+    pdf = "pdf"
+    html = "html"
+    markdown = "markdown"
+
+
+class Paper(str, Enum):
+    a4 = "a4"
+
+
+    letter = "letter"
+
+
+class Mask(str, Enum):
+    none = "none"
+    causal = "causal"
+
+
+@app.command()
+def worksheet(
+    problem_file: Annotated[Optional[Path], typer.Argument(metavar="PROBLEM", help="The problem YAML file (or make problems with --variants/--seed).")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The file to write (PDF unless --format says otherwise).")] = ...,
+    blank: Annotated[Optional[str], typer.Option(metavar="STEPS", help="The steps to leave blank, e.g. A,Z or h2.A (default: every computed step).")] = None,
+    level: Annotated[Optional[int], typer.Option(min=1, max=3, metavar="N", help="1: only A and Z blank; 2: from the scores on; 3: everything after the inputs.")] = None,
+    key: Annotated[bool, typer.Option("--key", help="The answer key: every blank filled with its answer.")] = False,
+    show_work: Annotated[bool, typer.Option("--show-work", help="On the key: the arithmetic of the first cell of each step.")] = False,
+    paper: Annotated[Paper, typer.Option(help="a4 or letter.")] = Paper.a4,
+    precision: Annotated[Optional[int], typer.Option(min=0, max=15, metavar="N", help="Decimals of the answers (default 3, or the round: of the problem).", show_default=False)] = None,
+    variants: Annotated[Optional[int], typer.Option(min=1, max=500, metavar="N", help="A class set: N different generated problems, one after the other.")] = None,
+    seed: Annotated[Optional[int], typer.Option(metavar="S", help="The generator seed of the first variant (S, S+1, ... for the others).")] = None,
+    tokens: Annotated[Optional[int], typer.Option(min=1, max=16, metavar="N", help="Generated problems: tokens.")] = None,
+    d_model: Annotated[Optional[int], typer.Option("--d-model", min=1, max=16, metavar="N", help="Generated problems: rows of X.")] = None,
+    d_k: Annotated[Optional[int], typer.Option("--d-k", min=1, max=16, metavar="N", help="Generated problems: d_k.")] = None,
+    heads: Annotated[Optional[int], typer.Option(min=1, max=8, metavar="N", help="Generated problems: heads.")] = None,
+    mask: Annotated[Optional[Mask], typer.Option(help="Generated problems: none or causal.")] = None,
+    base: Annotated[Optional[str], typer.Option(metavar="B", help="Generated problems: e, or a number > 1 such as 3.")] = None,
+    layout: Annotated[Optional[Layout], typer.Option(help="Generated problems: tokens as columns or rows.")] = None,
+    format: Annotated[SheetFormat, typer.Option("--format", "-f", help="pdf, html (a printable page) or markdown.")] = SheetFormat.pdf,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
+) -> None:
+    """Print a worksheet (or its answer key, or a class set of different ones) to fill in by hand."""
+    generator = {"tokens": tokens, "d_model": d_model, "d_k": d_k, "heads": heads,
+                 "mask": mask and mask.value, "base": base, "layout": layout and layout.value}  # fmt: skip
+    generator = {name: value for name, value in generator.items() if value is not None}
+    with errors():
+        if output.is_file() and not force and not (problem_file and output.resolve() == problem_file.resolve()):
+            raise OutputExistsError("exists already; add --force to overwrite it").located(str(output))  # before any work
+        sheets = _sheets(problem_file, variants, seed, generator, blank, level, key, show_work, precision)
+        write(output, _sheet_output(sheets, format.value, paper.value), force, protect=problem_file)
+
+
+def _sheets(problem_file, variants, seed, generator, blank, level, key, show_work, precision):
+    """The worksheets asked for: one of the problem file, or one per generated variant."""
+    from handcalc.worksheet import BlankError, blank_steps, build, variant_id, variant_seeds
+
+    if blank is not None and level is not None:
+        raise typer.BadParameter("give --blank or --level, not both", param_hint="--level")
+    if problem_file is not None:
+        if variants is not None or seed is not None or generator:
+            raise typer.BadParameter(
+                "a PROBLEM file, or --variants/--seed and the generator's options, not both", param_hint="PROBLEM"
+            )
+        from handcalc.load import load
+
+        problem = load(problem_file)
+        problems = [(problem, None, None)]
+    else:
+        if seed is None:
+            raise typer.BadParameter("give a PROBLEM file, or --seed S (and --variants N) to make problems", param_hint="PROBLEM")
+        generate = _generator()
+        count = variants or 1
+        arguments = _generator_args(generator)
+        problems = []
+        for k, s in enumerate(variant_seeds(seed, count)):
+            try:
+                problem = generate(seed=s, **arguments)
+            except (ValueError, TypeError) as error:  # the generator's own word on its options, one line
+                from handcalc.errors import SchemaError
+
+                raise SchemaError(f"cannot generate a problem: {error}") from None
+            problems.append((problem, variant_id(k + 1, count) if variants else None, s))
+    sheets = []
+    for problem, variant, problem_seed in problems:
+        trace = compute_trace(problem, problem_file)
+        try:
+            blanks = blank_steps(trace, blank, level)
+        except BlankError as error:
+            raise typer.BadParameter(str(error).removeprefix("--blank: "), param_hint="--blank") from None
+        sheets.append(build(trace, blanks, key=key, precision=precision_of(precision, problem), variant=variant, seed=problem_seed,
+                            show_work=show_work, round=problem.round))  # fmt: skip
+    return sheets
+
+
+def _generator():
+    """``handcalc.generate.generate``, or an error saying the generator is not installed."""
+    try:
+        from handcalc.generate import generate
+    except ImportError:
+        from handcalc.errors import SchemaError
+
+        raise SchemaError("the problem generator (handcalc new) is not available in this installation") from None
+    return generate
+
+
+def _generator_args(options: dict) -> dict:
+    """The generator's keyword arguments: a numeric --base as a number."""
+    options = dict(options)
+    if "base" in options and options["base"] != "e":
+        from fractions import Fraction
+
+        try:
+            number = Fraction(options["base"])
+        except (ValueError, ZeroDivisionError):
+            raise typer.BadParameter(f"{options['base']!r} is not e or a number", param_hint="--base") from None
+        options["base"] = int(number) if number.denominator == 1 else float(number)
+    return options
+
+
+def _sheet_output(sheets, fmt: str, paper: str):
+    if fmt == "pdf":
+        from handcalc.render.typst import pdf
+
+        return pdf(sheets, paper)
+    if fmt == "html":
+        from handcalc.render.sheet_html import render
+
+        return render(sheets, paper)
+    from handcalc.render.sheet_markdown import render
+
+    return render(sheets)
