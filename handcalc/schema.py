@@ -94,6 +94,7 @@ def problem_schema() -> dict[str, Any]:
 
 def answers_schema() -> dict[str, Any]:
     """The schema of an answers file (``handcalc check``): step names to what was written."""
+    from handcalc.answers import IDENTITY
     from handcalc.steps import COMPUTED
 
     cell = {"anyOf": [{"type": ["number", "null"]}, {"type": "string", "pattern": ANSWER_TEXT}],
@@ -108,7 +109,9 @@ def answers_schema() -> dict[str, Any]:
         "type": "object",
         "minProperties": 1,
         "properties": {name: matrix for name in COMPUTED if name != "sums"} | {
-            "sums": {"description": "The softmax sums: one per query.", "type": "array", "minItems": 1, "items": cell}},
+            "sums": {"description": "The softmax sums: one per query.", "type": "array", "minItems": 1, "items": cell}} | {
+            key: {"description": f"Whose answers these are (an answers template): the student's {key}.", "type": "string"}
+            for key in IDENTITY},
         "patternProperties": {
             f"^{HEAD}({'|'.join(per_head)})$": matrix,
             f"^{HEAD}sums$": {"type": "array", "minItems": 1, "items": cell},

@@ -132,7 +132,8 @@ def test_the_class_folder(tmp_path):
     for entry in manifest["students"]:  # each problem file is an ordinary problem
         assert invoke("run", out / entry["problem"], "-f", "json").exit_code == 0
     template = (out / "answers" / "s02.yaml").read_text()
-    assert template.startswith("# Answers of Alan Turing (s02)") and "Replace each" in template
+    assert template.splitlines()[1] == "# Answers of Alan Turing (s02), exercise " + codes[1] + "."
+    assert "Replace each" in template
     data = yaml_load(out / "answers" / "s02.yaml")
     steps = truth(out, "s02")
     assert data["id"] == "s02" and data["variant"] == codes[1]
@@ -142,6 +143,17 @@ def test_the_class_folder(tmp_path):
     again = invoke("worksheet", "--roster", tmp_path / "class.csv", "--seed", "1", "-o", out)
     assert again.exit_code == 3 and "add --force" in again.stderr
     assert invoke("worksheet", "--roster", tmp_path / "class.csv", "--seed", "1", "-o", out, "--force").exit_code == 0
+
+
+def test_templates_name_the_answers_schema_and_validate(tmp_path):
+    from jsonschema import Draft7Validator
+
+    from handcalc.schema import schema, schema_line
+
+    out = make_class(tmp_path)
+    template = (out / "answers" / "s01.yaml").read_text()
+    assert template.splitlines()[0] == schema_line("answers")
+    assert list(Draft7Validator(schema("answers")).iter_errors(yaml_load(out / "answers" / "s01.yaml"))) == []
 
 
 def test_the_sheets_name_each_student_and_never_the_seed(tmp_path):
