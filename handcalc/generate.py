@@ -353,9 +353,13 @@ def _block(rng, values: _Values, d_model: int, block: tuple, r: int, sparse: int
 # --- the problem file -----------------------------------------------------------------------
 def to_yaml(problem: Problem, seed: int, command: str) -> str:
     """``problem`` as a tidy problem file (matrices one row a line, aligned), its header
-    recording the ``seed`` and the ``command`` that makes it again. It loads back
-    (``handcalc.load_problem``) to the same problem."""
-    lines = ["# A generated exercise (handcalc new). To make it again:"] if command else []
+    recording the ``seed`` and the ``command`` that makes it again, its first line naming the
+    schema that editors check it with. It loads back (``handcalc.load_problem``) to the same
+    problem."""
+    from handcalc.schema import schema_line
+
+    lines = [schema_line("problem")]
+    lines += ["# A generated exercise (handcalc new). To make it again:"] if command else []
     if command:
         lines.append(f"#   {command}")
     lines.append(f"# seed: {seed}")
