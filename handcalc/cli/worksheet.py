@@ -65,7 +65,7 @@ def worksheet(
         write(output, _sheet_output(sheets, format.value, paper.value), force, protect=problem_file)
 
 
-def _sheets(problem_file, variants, seed, generator, blank, level, key, show_work, precision, exact):
+def _sheets(problem_file, variants, seed, generator, blank, level, key, show_work, precision, exact=False):
     """The worksheets asked for: one of the problem file, or one per generated variant."""
     from handcalc.worksheet import BlankError, blank_steps, build, variant_id, variant_seeds
 
