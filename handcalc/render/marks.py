@@ -86,7 +86,9 @@ def _marked(cell: CellMark, precision: int) -> Cell:
 
 
 def _written(cell: CellMark, precision: int) -> str:
-    """The number as the student wrote it: with their decimals."""
+    """The number as the student wrote it: with their decimals (or their text)."""
+    if cell.text is not None:
+        return cell.text
     return format_number(cell.given, cell.places if cell.places >= 0 else precision)
 
 
@@ -119,7 +121,7 @@ def to_json(all_marks: list[Marks], ecf: bool) -> str:
 def _step_json(step: StepMarks) -> dict:
     counts = {verdict: step.count(verdict) for verdict in (RIGHT, WRONG, BLANK, CARRIED)}
     cells = [
-        {"row": _row(cell), "col": cell.index[-1] + 1, "given": _value(cell.given),
+        {"row": _row(cell), "col": cell.index[-1] + 1, "given": cell.text if cell.text is not None else _value(cell.given),
          "expected": _value(cell.expected), "verdict": cell.verdict}
         for cell in step.cells if cell.verdict != RIGHT
     ]  # fmt: skip
