@@ -128,17 +128,23 @@ def _cell(cell: Any, name: str, ij: tuple[int, int], ndim: int, step_where: tupl
     text = cell.text.strip()
     if (text in NULLS and not cell.quoted) or text in BLANKS:
         return np.nan, 0
-    if text in MINUS_INFINITY:
-        return -np.inf, 0
     try:
         if not cell.quoted and text.lower() in ("true", "false"):
             raise NotANumber(f"expected a number, found a boolean ({text.lower()})")
-        value = parse_number(text)
+        return written_cell(text)
     except NotANumber as error:
         raise SchemaError(f"{label}: {error} (a blank is null, ? or _; a masked cell -inf)").located(
             file, cell.line, cell.column
         ) from None
-    return float(value), _places(text)
+
+
+def written_cell(text: str) -> tuple[float, int]:
+    """A number as a student writes it, as (value, decimals written): ``0.260`` is (0.26, 3),
+    ``9/13`` (0.692…, EXACT), ``-inf`` (−∞, 0); ``NotANumber`` says why it is not one."""
+    text = text.strip()
+    if text in MINUS_INFINITY:
+        return -np.inf, 0
+    return float(parse_number(text)), _places(text)
 
 
 def _places(text: str) -> int:
