@@ -195,6 +195,8 @@ def read_entry(text: str) -> Entry:
     from handcalc.answers import written_cell
 
     value, places = written_cell(text)
+    if math.isnan(value):
+        raise NotANumber("a blank is not typed: s skips the cell")
     return Entry("-inf" if math.isinf(value) else text.strip(), value, places)
 
 
