@@ -41,13 +41,16 @@ class Answer:
     """One answered step: ``given`` as floats in the layout's orientation (nan: left
     blank, −∞: a masked cell) and ``places``, the decimals written in each cell (``EXACT``
     for a fraction, negative for ``5.048e+12``); ``where`` maps a cell to its (line, column)
-    in the answers file. ``transposed``: the student wrote the step with its rows and
-    columns swapped (a non-square step); ``given`` is then turned back to the step's shape."""
+    in the answers file; ``texts`` the cells written as something that is not a number (a
+    filled PDF form), each wrong and nan in ``given``. ``transposed``: the student wrote the
+    step with its rows and columns swapped (a non-square step); ``given`` is then turned
+    back to the step's shape."""
 
     name: str
     given: np.ndarray
     places: np.ndarray
     where: dict[tuple[int, ...], tuple[int, int]] = field(default_factory=dict, compare=False)
+    texts: dict[tuple[int, ...], str] = field(default_factory=dict, compare=False)
     transposed: bool = False
 
 
@@ -73,6 +76,16 @@ class CellMark:
     expected: float
     verdict: str
     places: int = 0  # the decimals written (EXACT for a fraction)
+    text: str | None = None  # what was written where it is not a number
+
+    @property
+    def written(self) -> str:
+        """What the student wrote, for a message: their text, or the number with its decimals."""
+        from handcalc.numbers import format_number
+
+        if self.text is not None:
+            return self.text
+        return format_number(self.given, min(max(self.places, 0), 15) if self.places < EXACT else 6)
 
 
 @dataclass(frozen=True)
@@ -196,9 +209,8 @@ def first_mistake(marks: Marks) -> str:
     for step in marks.steps:
         if (cell := step.first_wrong) is not None:
             index = ",".join(str(i + 1) for i in cell.index)
-            written = format_number(cell.given, cell.places if 0 <= cell.places < EXACT else 3)
             why = f" ({step.diagnosis})" if step.diagnosis else ""
-            return f"{step.name}[{index}]: wrote {written}, expected {format_number(cell.expected, 6)}{why}"
+            return f"{step.name}[{index}]: wrote {cell.written}, expected {format_number(cell.expected, 6)}{why}"
     for step in marks.steps:
         if (cell := next((c for c in step.cells if c.verdict == BLANK), None)) is not None:
             return f"{step.name}[{','.join(str(i + 1) for i in cell.index)}]: left blank"

@@ -34,6 +34,7 @@ class StepBatch:
     places: np.ndarray
     answered: np.ndarray
     transposed: np.ndarray
+    texts: dict[int, dict[tuple[int, ...], str]]  # per file, the cells written as text (wrong)
 
 
 @dataclass
@@ -61,9 +62,11 @@ def gather(trace: Trace, answer_sets: Sequence[list[Answer]]) -> dict[str, StepB
                 shape = trace[answer.name].shape
                 batch = batches[answer.name] = StepBatch(
                     np.full((F, *shape), np.nan), np.zeros((F, *shape), dtype=int),
-                    np.zeros(F, dtype=bool), np.zeros(F, dtype=bool))  # fmt: skip
+                    np.zeros(F, dtype=bool), np.zeros(F, dtype=bool), {})  # fmt: skip
             batch.given[f], batch.places[f] = answer.given, answer.places
             batch.answered[f], batch.transposed[f] = True, answer.transposed
+            if answer.texts:
+                batch.texts[f] = answer.texts
     return batches
 
 
@@ -91,6 +94,9 @@ def work_chains(
         is_right &= ~_cells(batch.transposed, given)
         from_own = agrees(given, places, own, truth, tolerance)
         codes = np.where(is_right, R, np.where(blank, B, np.where(from_own & ~_cells(batch.transposed, given), C, W)))
+        for f, texts in batch.texts.items():  # not a number: wrong, whatever the cell holds
+            for index in texts:
+                codes[(f, *index)] = W
         chains.verdicts[step.name] = codes.astype(np.int8)
         student = written(given, places, truth)
         chains.right[step.name] = student.where((is_right & ~blank)[:, None], right)
@@ -124,21 +130,20 @@ def mark_arrays(
             if not batch.answered[f]:
                 continue
             codes = chains.verdicts[name][f]
-            cells = _cell_marks(batch.given[f], batch.places[f], np.asarray(trace[name].value, dtype=float), codes)
+            truth = np.asarray(trace[name].value, dtype=float)
+            cells = _cell_marks(batch.given[f], batch.places[f], truth, codes, batch.texts.get(f, {}))
             origin = _carried_from(name, f, trace, chains) if (codes == C).any() else ()
             steps.append(StepMarks(name, cells, found.get((name, f)), origin))
         marks.append(Marks(file, tuple(steps)))
     return marks
 
 
-def _cell_marks(given: np.ndarray, places: np.ndarray, truth: np.ndarray, codes: np.ndarray) -> tuple[CellMark, ...]:
+def _cell_marks(
+    given: np.ndarray, places: np.ndarray, truth: np.ndarray, codes: np.ndarray, texts: dict
+) -> tuple[CellMark, ...]:
     indices = list(np.ndindex(truth.shape))
-    return tuple(
-        CellMark(index, g, e, VERDICTS[code], p)
-        for index, g, e, code, p in zip(
-            indices, given.ravel().tolist(), truth.ravel().tolist(), codes.ravel().tolist(), places.ravel().tolist()
-        )
-    )
+    cells = zip(indices, given.ravel().tolist(), truth.ravel().tolist(), codes.ravel().tolist(), places.ravel().tolist())
+    return tuple(CellMark(index, g, e, VERDICTS[code], p, texts.get(index)) for index, g, e, code, p in cells)
 
 
 def _carried_from(name: str, f: int, trace: Trace, chains: Chains) -> tuple[str, ...]:

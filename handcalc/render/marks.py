@@ -105,7 +105,10 @@ def _marked(cell: CellMark, precision: int) -> Cell:
 
 
 def _written(cell: CellMark, precision: int) -> str:
-    """The number as the student wrote it: with their decimals (in full for ``5.048e+12``)."""
+    """The number as the student wrote it: with their decimals (in full for ``5.048e+12``),
+    or their text."""
+    if cell.text is not None:
+        return cell.text
     return format_number(cell.given, min(max(cell.places, 0), 15) if cell.places < EXACT else precision)
 
 
