@@ -202,16 +202,17 @@ def _fraction_right(step: StepMarks, ecf: bool) -> str:
 
 
 def first_mistake(marks: Marks) -> str:
-    """The first wrong cell, what was written and what is true, and the diagnosis of its
-    step; else the first blank cell; "" for a file all right."""
-    from handcalc.numbers import format_number
-
+    """Why a file is not full marks: its first wrong cell, what was written and what is
+    true, and the diagnosis of its step; else its first blank cell (or "nothing written");
+    "" for a file all right."""
     for step in marks.steps:
         if (cell := step.first_wrong) is not None:
             index = ",".join(str(i + 1) for i in cell.index)
             why = f" ({step.diagnosis})" if step.diagnosis else ""
-            return f"{step.name}[{index}]: wrote {cell.written}, expected {format_number(cell.expected, 6)}{why}"
+            return f"{step.name}[{index}]: wrote {cell.written}, expected {cell.expected:.6g}{why}"
+    if marks.steps and all(cell.verdict == BLANK for step in marks.steps for cell in step.cells):
+        return "nothing written"
     for step in marks.steps:
         if (cell := next((c for c in step.cells if c.verdict == BLANK), None)) is not None:
-            return f"{step.name}[{','.join(str(i + 1) for i in cell.index)}]: left blank"
+            return f"{step.name}[{','.join(str(i + 1) for i in cell.index)}]: blank"
     return ""
