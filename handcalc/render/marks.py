@@ -157,3 +157,25 @@ def _row(cell: CellMark) -> int:
 def _value(x: float) -> float | None:
     """A cell for JSON: null for a blank or a masked cell, as in ``run``'s JSON."""
     return None if math.isnan(x) or math.isinf(x) else x
+
+
+# --- Markdown ---------------------------------------------------------------------------------
+def markdown(marks: Marks, trace: Trace, options: RenderOptions, ecf: bool) -> dict[str, str]:
+    """Each answered step of ``marks`` as Markdown, by step name: its counts, its marked
+    by-hand table, the diagnosis and the work of its first wrong cell."""
+    from handcalc.render.markdown import code, escape, table
+
+    drawn: dict[str, list[str]] = {}
+    for block in blocks(marks, trace, options, ecf):
+        if block.step is None or block.kind == HEADING:
+            continue  # the file's summary and the legend, and the heading the platform names
+        parts = drawn.setdefault(block.step.name, [])
+        if block.kind == CONSTANTS:
+            parts.append(escape(block.text))
+        elif block.kind == GRID:
+            parts.append(table(block.grid))
+        elif block.kind == NOTE:
+            parts.append(f"**Diagnosis:** {escape(block.text)}")
+        elif block.kind == WORK:
+            parts.append(code(block.lines))
+    return {name: "\n\n".join(parts) for name, parts in drawn.items()}
