@@ -166,6 +166,7 @@ def markdown(marks: Marks, trace: Trace, options: RenderOptions, ecf: bool) -> d
     from handcalc.render.markdown import code, escape, table
 
     drawn: dict[str, list[str]] = {}
+    carried = {step.note for step in marks.steps if step.note}  # "follows from your A": no diagnosis
     for block in blocks(marks, trace, options, ecf):
         if block.step is None or block.kind == HEADING:
             continue  # the file's summary and the legend, and the heading the platform names
@@ -175,7 +176,8 @@ def markdown(marks: Marks, trace: Trace, options: RenderOptions, ecf: bool) -> d
         elif block.kind == GRID:
             parts.append(table(block.grid))
         elif block.kind == NOTE:
-            parts.append(f"**Diagnosis:** {escape(block.text)}")
+            label = "Carried" if block.text in carried else "Diagnosis"
+            parts.append(f"**{label}:** {escape(block.text)}")
         elif block.kind == WORK:
             parts.append(code(block.lines))
     return {name: "\n\n".join(parts) for name, parts in drawn.items()}
