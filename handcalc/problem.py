@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from handcalc.errors import MaskError, SchemaError, ShapeError
-from handcalc.numbers import NotANumber, describe, format_shape, parse_number, quoted
+from handcalc.numbers import NUMBER_TEXT, NotANumber, describe, format_shape, parse_number, quoted
 from handcalc.steps import (
     AXIS_WORD,
     HEAD_WEIGHTS,
@@ -350,8 +350,5 @@ def _scores_axes(layout: str) -> str:
 
 
 def _looks_numeric(text: str) -> bool:
-    try:
-        parse_number(text)
-    except NotANumber:
-        return False
-    return True
+    """Written as a number (``2``, ``"1/3"``, ``1e999``), whether or not it is a usable one."""
+    return NUMBER_TEXT.fullmatch(text.strip()) is not None
