@@ -182,7 +182,9 @@ def test_the_readme_shows_real_output(command, shown):
     """Every output block of the README is what its command prints at 100 columns."""
     result = CliRunner().invoke(app, command.split(), env={"COLUMNS": "100"})
     assert result.exit_code == (1 if "mistakes" in command else 0), result.output  # check: 1 for wrong cells
-    assert shown == result.stdout.rstrip("\n")
+    # the schema line of a file that `new` writes names where handcalc is installed: shown as …
+    printed = re.sub(r"\$schema=file://\S*/handcalc/schemas/", "$schema=file:///…/handcalc/schemas/", result.stdout)
+    assert shown == printed.rstrip("\n")
 
 
 def test_the_readme_shows_the_classic_sample():
