@@ -171,6 +171,8 @@ class Problem:
             )
         elif not isinstance(self.heads, (list, tuple)) or not self.heads:
             raise SchemaError("heads must be a list of one or more {W_q, W_k, W_v}", path=("heads",))
+        elif len(self.heads) > MAX_DIM:
+            raise SchemaError(f"{len(self.heads)} heads; handcalc takes at most {MAX_DIM}", path=("heads",))
 
     def _head_list(self) -> Any:
         return self.heads if self.multi_head else [{name: getattr(self, name) for name in HEAD_WEIGHTS}]

@@ -33,7 +33,7 @@ from handcalc.numbers import MAX_DIGITS, MAX_ORDER, decimal_order, order_error, 
 MAX_BYTES = 1 << 20  # 1 MiB: a 256×256 problem of small integers is about 850 KB
 MAX_DEPTH = 5  # heads (a list) of heads (mappings) of matrices (lists) of rows (lists), in the problem
 MAX_ITEMS = 256  # rows, columns, tokens and heads: at most 256 each
-MAX_KEYS = 4096  # keys of one mapping: an answers file of many heads has a few hundred steps
+MAX_KEYS = 4096  # keys of a mapping, mappings in a list: steps of many heads, students of a class
 
 # YAML's printable characters (YAML 1.2 §5.1); anything else is refused where it stands
 NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -214,8 +214,10 @@ class _Composer:
                 if len(stack) > MAX_DEPTH:
                     raise self.refuse(YAMLSyntaxError(
                         f"lists and mappings nested more than {MAX_DEPTH} deep; a matrix is a list of rows"), mark)
-                if len(top[1]) >= (2 * MAX_KEYS if top[0] else MAX_ITEMS) and stack[1:]:
-                    raise self.refuse(_too_many(top[0]), mark)
+                # a list of mappings (heads, a class's students) may be longer than a matrix
+                limit = 2 * MAX_KEYS if top[0] else MAX_KEYS if kind is MappingStartEvent else MAX_ITEMS
+                if len(top[1]) >= limit and stack[1:]:
+                    raise self.refuse(_too_many(top[0] or limit == MAX_KEYS), mark)
                 if top[0] and len(top[1]) % 2 == 0:
                     what = "a mapping" if kind is MappingStartEvent else "a list"
                     raise self.refuse(SchemaError(f"keys are {self.keys}, not {what}"), mark)
@@ -269,7 +271,7 @@ class _Composer:
 
 def _too_many(mapping: bool) -> SchemaError:
     if mapping:
-        return SchemaError(f"a mapping of more than {MAX_KEYS} keys")
+        return SchemaError(f"more than {MAX_KEYS} keys, or mappings in one list")
     return SchemaError(f"a list of more than {MAX_ITEMS} items; handcalc takes at most {MAX_ITEMS} rows, "
                        "columns, tokens and heads")
 

@@ -66,8 +66,9 @@ def test_a_fifo_is_refused_without_blocking(reader, tmp_path):
     assert_refused(reader(fifo), f"{fifo}: ", "is a FIFO")
 
 
-def test_a_directory_is_refused(reader, tmp_path):
-    assert_refused(reader(tmp_path), f"{tmp_path}: ", "is a directory")
+@pytest.mark.parametrize("command", ["run", "softmax"])  # check reads a folder of answers files
+def test_a_directory_is_refused(command, tmp_path):
+    assert_refused(READERS[command](tmp_path), f"{tmp_path}: ", "is a directory")
 
 
 def test_an_unreadable_file_is_exit_3(reader, tmp_path, monkeypatch):
