@@ -351,7 +351,8 @@ def test_round_trip_of_a_class_of_five(tmp_path, fillable):
         ["r1", "Rita Right", str(subs / "r1.yaml"), "100.0", f"{n_a}/{n_a}", f"{n_z}/{n_z}", ""],
         ["r2", "Ron Rounding", str(subs / ("r2.pdf" if fillable else "r2.yaml")), "100.0", f"{n_a}/{n_a}", f"{n_z}/{n_z}", ""],
         ["r3", "Mia Mistake", str(subs / "mia.yaml"), f"{round(100 * n_a / (n_a + n_z), 1)}", f"{n_a}/{n_a}", f"0/{n_z}",
-         f"Z[1,1]: wrote {written_z[0, 0]:g}, expected {steps['r3']['Z'][0, 0]:.6g}"],
+         f"Z[1,1]: wrote {written_z[0, 0]:g}, expected {steps['r3']['Z'][0, 0]:.6g} "
+         "(Z is V·Aᵀ instead of V·A: each column of Z is V times a column of A)"],  # the mistake, diagnosed
         ["r4", "Bo Blank", str(blank_file), "0.0", f"0/{n_a}", f"0/{n_z}", "nothing written"],
         ["r5", "Max Missing", "", "", "", "", "no submission"],
     ]  # fmt: skip
