@@ -30,6 +30,7 @@ from handcalc.trace import INPUT, Trace
 
 BLANKS = {"?", "_", ""}
 NULLS = {"", "~", "null", "Null", "NULL"}
+IDENTITY = ("id", "variant")  # whose file it is (an answers template): read by the class check, not steps
 MINUS_INFINITY = {"-inf", "-∞", "−∞", "-.inf", "-.Inf", "-.INF", "-infinity"}
 NUMBER_TEXT = re.compile(r"[+-]?(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?")
 
@@ -51,6 +52,7 @@ def load_answers(path: str | Path, trace: Trace) -> list[Answer]:
     if not isinstance(root, list) or root and not isinstance(root[0], tuple) or not root:
         found = "an empty file" if not root else "a list" if isinstance(root, list) else describe(root.text)
         raise SchemaError(f"expected a mapping of step names to answers (Q: [[…]]), found {found}").located(file, 1, 1)
+    root = [(key, value) for key, value in root if not (isinstance(key, Scalar) and key.text in IDENTITY)]
     answers = [_answer(key, value, trace, file) for key, value in root]
     seen: set[str] = set()
     for (key, _), answer in zip(root, answers, strict=True):
@@ -126,19 +128,28 @@ def _cell(cell: Any, name: str, ij: tuple[int, int], ndim: int, step_where: tupl
         raise SchemaError(f"{label}: expected a number, found {found}").located(*step_where)
     file = step_where[0]
     text = cell.text.strip()
-    if (text in NULLS and not cell.quoted) or text in BLANKS:
+    if text in NULLS and not cell.quoted:
         return np.nan, 0
-    if text in MINUS_INFINITY:
-        return -np.inf, 0
     try:
         if not cell.quoted and text.lower() in ("true", "false"):
             raise NotANumber(f"expected a number, found a boolean ({text.lower()})")
-        value = parse_number(text)
+        return written_cell(text)
     except NotANumber as error:
         raise SchemaError(f"{label}: {error} (a blank is null, ? or _; a masked cell -inf)").located(
             file, cell.line, cell.column
         ) from None
-    return float(value), _places(text)
+
+
+def written_cell(text: str) -> tuple[float, int]:
+    """A cell written as text (a quoted scalar, a filled PDF form's field) as (value,
+    decimals written): nan for a blank (``?``, ``_`` or nothing), −∞ for a masked cell;
+    ``NotANumber`` for anything else that is not a number."""
+    text = text.strip()
+    if text in BLANKS:
+        return np.nan, 0
+    if text in MINUS_INFINITY:
+        return -np.inf, 0
+    return float(parse_number(text)), _places(text)
 
 
 def _places(text: str) -> int:

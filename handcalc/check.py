@@ -24,12 +24,15 @@ EXACT = -1  # ``places`` of a cell written exactly: a fraction such as "1/3"
 class Answer:
     """One answered step: ``given`` as floats in the layout's orientation (nan: left
     blank, −∞: a masked cell) and ``places``, the decimals written in each cell (``EXACT``
-    for a fraction); ``where`` maps a cell to its (line, column) in the answers file."""
+    for a fraction); ``where`` maps a cell to its (line, column) in the answers file;
+    ``texts`` the cells written as something that is not a number (a filled PDF form), each
+    wrong and nan in ``given``."""
 
     name: str
     given: np.ndarray
     places: np.ndarray
     where: dict[tuple[int, ...], tuple[int, int]] = field(default_factory=dict, compare=False)
+    texts: dict[tuple[int, ...], str] = field(default_factory=dict, compare=False)
 
 
 def agrees(given: np.ndarray, places: np.ndarray, expected: np.ndarray, tolerance: float | None = None) -> np.ndarray:
@@ -64,6 +67,12 @@ class CellMark:
     expected: float
     verdict: str
     places: int = 0  # the decimals written (EXACT for a fraction)
+    text: str | None = None  # what was written where it is not a number
+
+    @property
+    def written(self) -> str:
+        """What the student wrote, for a message: their text, or the number (``%g``)."""
+        return self.text if self.text is not None else f"{self.given:g}"
 
 
 @dataclass(frozen=True)
@@ -118,7 +127,8 @@ def mark(
         expected = _floats(trace[answer.name].value)
         verdicts = _verdicts(answer, expected, carried.get(answer.name), tolerance)
         cells = tuple(
-            CellMark(index, float(answer.given[index]), float(expected[index]), verdicts[index], int(answer.places[index]))
+            CellMark(index, float(answer.given[index]), float(expected[index]), verdicts[index], int(answer.places[index]),
+                     answer.texts.get(index))
             for index in np.ndindex(expected.shape)
         )
         diagnosis = None
@@ -136,6 +146,8 @@ def _verdicts(answer: Answer, expected: np.ndarray, carried: np.ndarray | None, 
     if carried is not None:
         from_own = agrees(answer.given, answer.places, _floats(carried), tolerance)
         verdicts[(verdicts == WRONG) & from_own] = CARRIED
+    for index in answer.texts:  # not a number: wrong, whatever the cell holds
+        verdicts[index] = WRONG
     return verdicts
 
 
@@ -177,5 +189,5 @@ def _first_mistake(marks: Marks) -> str:
     for step in marks.steps:
         if (cell := step.first_wrong) is not None:
             index = ",".join(str(i + 1) for i in cell.index)
-            return f"{step.name}[{index}]: wrote {cell.given:g}, expected {cell.expected:.6g}"
+            return f"{step.name}[{index}]: wrote {cell.written}, expected {cell.expected:.6g}"
     return ""

@@ -51,20 +51,27 @@ def diagnose(trace: Trace, name: str, matches: Matches) -> str | None:
     ``matches(candidate)`` says whether the student's answer equals ``candidate`` (a float
     array in the layout's orientation, shaped like the step) within the marking tolerance,
     blanks aside; candidates of another shape, or equal to the truth, are never offered."""
-    truth = _floats(trace[name].value)
     with np.errstate(all="ignore"):  # a candidate may divide by 0: it then matches nothing
-        if matches(truth):
+        if matches(_floats(trace[name].value)):
             return None
-        context = _Context(trace, name)
-        for family in (*_SPECIFIC.get(short(name), ()), _transposed, _shifted):
+        return next((sentence for sentence, candidate in mistakes(trace, name) if matches(candidate)), None)
+
+
+def mistakes(trace: Trace, name: str) -> Iterator[tuple[str, np.ndarray]]:
+    """The classic mistakes of step ``name``, most specific first: each as its plain sentence
+    and the matrix a student who made it (and nothing else) would write — floats in the
+    layout's orientation, shaped like the step, and different from the truth."""
+    truth = _floats(trace[name].value)
+    context = _Context(trace, name)
+    for family in (*_SPECIFIC.get(short(name), ()), _transposed, _shifted):
+        with np.errstate(all="ignore"):  # a candidate may divide by 0: it then matches nothing
             try:
-                for key, candidate, words in family(context):
-                    candidate = _floats(candidate)
-                    if candidate.shape == truth.shape and _differs(candidate, truth) and matches(candidate):
-                        return SENTENCES[key].format(**words)
+                found = [(key, _floats(candidate), words) for key, candidate, words in family(context)]
             except KeyError:  # a step this mistake needs is not in the trace
                 continue
-    return None
+            found = [(SENTENCES[key].format(**words), candidate) for key, candidate, words in found
+                     if candidate.shape == truth.shape and _differs(candidate, truth)]  # fmt: skip
+        yield from found
 
 
 class _Context:

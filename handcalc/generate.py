@@ -84,6 +84,14 @@ def generate(
     return problem.with_layout(layout)
 
 
+def fresh_seed() -> int:
+    """A seed drawn at random, for a command given none (it is written where it can be
+    found again: the problem file's header, the class manifest)."""
+    import secrets
+
+    return secrets.randbelow(10_000)
+
+
 def new_command(*, seed: int, **options: Any) -> str:
     """The ``handcalc new …`` command line that makes ``generate(seed=seed, **options)``:
     tokens, d_model and d_k always, the other options where they differ from the default."""
@@ -380,21 +388,21 @@ def to_yaml(problem: Problem, seed: int, command: str) -> str:
         + (["mask"] if not isinstance(problem.mask, str) else [])
     )
     width = max(len(name) for name in top) + 2  # "X:   [[" and "W_q: [[" line up
-    lines += _matrix("X", problem.X, width)
+    lines += matrix_lines("X", problem.X, width)
     if problem.X_kv is not None:
-        lines += _matrix("X_kv", problem.X_kv, width)
+        lines += matrix_lines("X_kv", problem.X_kv, width)
     if problem.multi_head:
         lines.append("heads:")
         for head in problem.heads:
             for i, name in enumerate(("W_q", "W_k", "W_v")):
-                lines += _matrix(name, getattr(head, name), 5, "  - " if i == 0 else "    ")
+                lines += matrix_lines(name, getattr(head, name), 5, "  - " if i == 0 else "    ")
     else:
         for name in ("W_q", "W_k", "W_v"):
-            lines += _matrix(name, getattr(problem, name), width)
+            lines += matrix_lines(name, getattr(problem, name), width)
     if not isinstance(problem.mask, str):
-        lines += _matrix("mask", problem.mask, width)
+        lines += matrix_lines("mask", problem.mask, width)
     if problem.W_o is not None:
-        lines += _matrix("W_o", problem.W_o, width)
+        lines += matrix_lines("W_o", problem.W_o, width)
     return "\n".join(lines) + "\n"
 
 
@@ -412,9 +420,10 @@ def _sizes(problem: Problem) -> str:
     return f"{problem.n} tokens, d_model = {d_model}, d_k = {sizes(d_k)}, d_v = {sizes(d_v)}, {heads} head{'s' * (heads > 1)}"
 
 
-def _matrix(name: str, matrix, width: int, indent: str = "") -> list[str]:
-    """``name: [[…],`` with the next rows under the first and the numbers right-aligned."""
-    cells = [[_number(v) for v in row] for row in matrix]
+def matrix_lines(name: str, matrix, width: int, indent: str = "", cell=None) -> list[str]:
+    """``name: [[…],`` with the next rows under the first and the cells right-aligned; each
+    cell written by ``cell`` (default: a number as the problem file writes it)."""
+    cells = [[(cell or _number)(v) for v in row] for row in matrix]
     size = max(len(cell) for row in cells for cell in row)
     rows = ["[" + ", ".join(cell.rjust(size) for cell in row) + "]" for row in cells]
     lead = f"{indent}{(name + ':').ljust(width)}"

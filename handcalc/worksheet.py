@@ -68,7 +68,8 @@ class Worksheet:
     """One printable exercise: the trace it was made from and what the student fills in.
 
     ``key``: every blank is shown filled with its answer. ``variant``: the id printed on
-    each page of a class set (``"V03"``), ``seed`` the generator seed it came from."""
+    each page of a class set (``"V03"``), ``seed`` the generator seed it came from;
+    ``student`` the name printed on the Name line (and at the head of each page of a key)."""
 
     title: str
     trace: Trace
@@ -79,6 +80,7 @@ class Worksheet:
     seed: int | None = None
     show_work: bool = False  # on a key: the arithmetic of each blank step's first cell
     round: int | None = None  # the problem's round: (carried rounding), said in the instructions
+    student: str | None = None
 
     @property
     def given(self) -> tuple[Step, ...]:
@@ -119,12 +121,13 @@ def build(
     seed: int | None = None,
     show_work: bool = False,
     round: int | None = None,
+    student: str | None = None,
 ) -> Worksheet:
     """The worksheet of ``trace`` with ``blanks`` (from :func:`blank_steps`) to fill in."""
     unknown = [name for name in blanks if name not in trace]
     if unknown:
         raise BlankError(f"no step {unknown[0]!r} in this problem")
-    return Worksheet(trace.title, trace, tuple(blanks), key, precision, variant, seed, show_work and key, round)
+    return Worksheet(trace.title, trace, tuple(blanks), key, precision, variant, seed, show_work and key, round, student)
 
 
 def variant_id(number: int, count: int) -> str:

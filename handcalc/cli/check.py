@@ -12,11 +12,11 @@ from handcalc.errors import HandcalcError
 
 @app.command()
 def check(
-    problem_file: Annotated[Path, typer.Argument(metavar="PROBLEM", help="The problem YAML file.")],
-    answers: Annotated[list[Path], typer.Argument(metavar="ANSWERS...", help="One or more answers files.")],
+    problem_file: Annotated[Path, typer.Argument(metavar="PROBLEM", help="The problem YAML file, or a class manifest (class.yaml of worksheet --roster).")],
+    answers: Annotated[list[Path], typer.Argument(metavar="ANSWERS...", help="Answers files, filled PDF forms, or folders of them.")],
     tolerance: Annotated[Optional[float], typer.Option(min=0, metavar="X", help="Right within X, instead of half a unit in the last written place.")] = None,
     ecf: Annotated[bool, typer.Option("--ecf", help="Give full credit to cells right from the student's own earlier answers.")] = False,
-    report: Annotated[Optional[Path], typer.Option(metavar="CSV", help="Write one row per answers file to this CSV file.")] = None,
+    report: Annotated[Optional[Path], typer.Option(metavar="CSV", help="Write one row per answers file (per student of a class) to this CSV file.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --report if it exists.")] = False,
     precision: Annotated[int, typer.Option(min=0, max=15, metavar="N", help="Decimals shown for true values.")] = 3,
 
@@ -24,12 +24,21 @@ def check(
     format: Annotated[Optional[Format], typer.Option("--format", "-f", help="rich (the default on a terminal), text (piped) or json.")] = None,
     full: Full = False,
 ) -> None:
-    """Mark a student's answers cell by cell (exit 1 when any cell is wrong)."""
+    """Mark a student's answers cell by cell (exit 1 when any cell is wrong), or a whole class."""
+    from handcalc.exercises.manifest import is_manifest
     from handcalc.load import load
 
+    if is_manifest(problem_file):
+        from handcalc.cli.class_loop import class_check
+
+        class_check(problem_file, answers, tolerance, ecf, report, force, format)
+        return
     with errors():
         problem = load(problem_file)
         trace = compute_trace(problem, problem_file)
+        from handcalc.marking.class_marks import expand
+
+        answers = expand(answers)
         marked = [_mark(trace, path, tolerance, problem.round, single=len(answers) == 1) for path in answers]
         fmt = output_format(format)
         if fmt not in ("rich", "text", "json"):
@@ -54,6 +63,10 @@ def _mark(trace, path: Path, tolerance: float | None, digits: int | None, single
     from handcalc.check import Marks, mark
 
     try:
+        if path.suffix.lower() == ".pdf":  # a filled form of a fillable sheet
+            from handcalc.marking.pdf_forms import form_answers, read_form
+
+            return mark(trace, form_answers(read_form(path), trace), str(path), tolerance, digits)
         return mark(trace, load_answers(path, trace), str(path), tolerance, digits)
     except HandcalcError as error:
         if single:

@@ -29,13 +29,11 @@ def new(
     force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
 ) -> None:
     """Make a new exercise with nice numbers, as a problem file."""
-    from handcalc.generate import generate, new_command, to_yaml
+    from handcalc.generate import fresh_seed, generate, new_command, to_yaml
 
     with errors():
         if seed is None:
-            import secrets
-
-            seed = secrets.randbelow(10_000)
+            seed = fresh_seed()
         options = {"tokens": tokens, "d_model": d_model, "d_k": d_k, "d_v": d_v, "heads": heads,
                    "layout": layout.value, "mask": mask.value, "base": base, "value_range": _value_range(value_range)}  # fmt: skip
         text = to_yaml(generate(seed=seed, **options), seed, new_command(seed=seed, **options))

@@ -51,11 +51,19 @@ def worksheet(
     layout: Annotated[Optional[Layout], typer.Option(help="Generated problems: tokens as columns or rows.")] = None,
     format: Annotated[SheetFormat, typer.Option("--format", "-f", help="pdf, html (a printable page), markdown or xlsx (a spreadsheet to fill in).")] = SheetFormat.pdf,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
+    roster: Annotated[Optional[Path], typer.Option(metavar="CSV", help="A class: a CSV with id and name columns; -o is then a folder with each student's sheet, key, problem and answers template.")] = None,
 ) -> None:
     """Print a worksheet (or its answer key, or a class set of different ones) to fill in by hand."""
     generator = {"tokens": tokens, "d_model": d_model, "d_k": d_k, "heads": heads,
                  "mask": mask and mask.value, "base": base, "layout": layout and layout.value}  # fmt: skip
     generator = {name: value for name, value in generator.items() if value is not None}
+    if roster is not None:
+        from handcalc.cli.class_loop import class_set
+
+        with errors():
+            class_set(roster, output, problem_file, seed, generator, blank, level, precision, paper.value, force,
+                      key=key, show_work=show_work, variants=variants, fmt=format.value)  # fmt: skip
+        return
     with errors():
         if output.is_file() and not force and not (problem_file and output.resolve() == problem_file.resolve()):
             raise OutputExistsError("exists already; add --force to overwrite it").located(str(output))  # before any work
@@ -79,8 +87,12 @@ def _sheets(problem_file, variants, seed, generator, blank, level, key, show_wor
         problem = load(problem_file)
         problems = [(problem, None, None)]
     else:
-        if seed is None:
+        if seed is None and variants is None:
             raise typer.BadParameter("give a PROBLEM file, or --seed S (and --variants N) to make problems", param_hint="PROBLEM")
+        if seed is None:
+            from handcalc.generate import fresh_seed
+
+            seed = fresh_seed()  # as handcalc new does; each variant's page names its seed
         generate = _generator()
         count = variants or 1
         arguments = _generator_args(generator)

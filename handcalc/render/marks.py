@@ -86,7 +86,9 @@ def _marked(cell: CellMark, precision: int) -> Cell:
 
 
 def _written(cell: CellMark, precision: int) -> str:
-    """The number as the student wrote it: with their decimals."""
+    """The number as the student wrote it: with their decimals (or their text)."""
+    if cell.text is not None:
+        return cell.text
     return format_number(cell.given, cell.places if cell.places >= 0 else precision)
 
 
@@ -119,7 +121,7 @@ def to_json(all_marks: list[Marks], ecf: bool) -> str:
 def _step_json(step: StepMarks) -> dict:
     counts = {verdict: step.count(verdict) for verdict in (RIGHT, WRONG, BLANK, CARRIED)}
     cells = [
-        {"row": _row(cell), "col": cell.index[-1] + 1, "given": _value(cell.given),
+        {"row": _row(cell), "col": cell.index[-1] + 1, "given": cell.text if cell.text is not None else _value(cell.given),
          "expected": _value(cell.expected), "verdict": cell.verdict}
         for cell in step.cells if cell.verdict != RIGHT
     ]  # fmt: skip
@@ -134,3 +136,25 @@ def _value(x: float) -> float | str | None:
     if math.isnan(x):
         return None
     return "-inf" if math.isinf(x) else x
+
+
+# --- Markdown ---------------------------------------------------------------------------------
+def markdown(marks: Marks, trace: Trace, options: RenderOptions, ecf: bool) -> dict[str, str]:
+    """Each answered step of ``marks`` as Markdown, by step name: its counts, its marked
+    by-hand table, the diagnosis and the work of its first wrong cell."""
+    from handcalc.render.markdown import code, escape, table
+
+    drawn: dict[str, list[str]] = {}
+    for block in blocks(marks, trace, options, ecf):
+        if block.step is None or block.kind == HEADING:
+            continue  # the file's summary and the legend, and the heading the platform names
+        parts = drawn.setdefault(block.step.name, [])
+        if block.kind == CONSTANTS:
+            parts.append(escape(block.text))
+        elif block.kind == GRID:
+            parts.append(table(block.grid))
+        elif block.kind == NOTE:
+            parts.append(f"**Diagnosis:** {escape(block.text)}")
+        elif block.kind == WORK:
+            parts.append(code(block.lines))
+    return {name: "\n\n".join(parts) for name, parts in drawn.items()}

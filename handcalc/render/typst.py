@@ -163,7 +163,8 @@ _PREAMBLE = r"""
 #let headline(t) = block(above: 1.0em, below: 0.5em, sticky: true, text(size: 11pt, weight: "bold", t))
 #let section(t) = block(above: 1.1em, below: 0.6em, sticky: true,
   stack(dir: ttb, spacing: 3pt, text(size: 12pt, weight: "bold", t), line(length: 100%, stroke: 0.6pt + ink)))
-#let writeline(label, width) = box(baseline: 0pt)[#label #box(width: width, height: 0.9em, stroke: (bottom: 0.5pt + ink))]
+#let writeline(label, width, filled: none) = box(baseline: 0pt)[#label #box(width: width, height: 0.9em,
+  stroke: (bottom: 0.5pt + ink), inset: (left: 4pt), text(size: 11pt, filled))]
 """.lstrip()
 
 
@@ -205,7 +206,7 @@ def _sheet(sheet: Worksheet, page: Page) -> str:
 
 def _page_rule(sheet: Worksheet) -> str:
     """A ``set page`` rule: it starts a new page whose header carries this sheet's variant."""
-    left = typst_string(sheet.title)
+    left = typst_string(f"{sheet.student} · {sheet.title}" if sheet.student else sheet.title)
     kind = '[#text(weight: "bold", fill: rgb("#b3261e"))[ANSWER KEY]]' if sheet.key else "[]"
     right = typst_string(_variant_text(sheet)) if sheet.variant else '""'
     header = (
@@ -232,7 +233,8 @@ def _title(sheet: Worksheet) -> str:
     title = f'#block(below: 0.7em, text(size: 17pt, weight: "bold", {typst_string(sheet.title)}))'
     if sheet.variant:
         title += f'\n#place(top + right, dy: 0.1em, text(size: 13pt, weight: "bold", {typst_string(sheet.variant)}))'
-    lines = '#block(below: 0.6em)[#writeline("Name", 7.5cm) #h(1fr) #writeline("Date", 4cm)]'
+    name = f", filled: {typst_string(sheet.student)}" if sheet.student else ""
+    lines = f'#block(below: 0.6em)[#writeline("Name", 7.5cm{name}) #h(1fr) #writeline("Date", 4cm)]'
     return "\n".join([title, lines, f"#text(size: 9.5pt, fill: soft, {typst_string(instructions(sheet))})"])
 
 

@@ -1,0 +1,103 @@
+"""``handcalc gradescope``: an autograder zip; ``handcalc autograde``: what it runs on Gradescope."""
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from handcalc.cli import app
+from handcalc.cli.common import compute_trace, errors, write
+
+
+class Visibility(str, Enum):
+    visible = "visible"
+    after_due_date = "after_due_date"
+    after_published = "after_published"
+    hidden = "hidden"
+
+
+@app.command()
+def gradescope(
+    problem_file: Annotated[Path, typer.Argument(metavar="PROBLEM", help="The problem YAML file the class answers.")],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The autograder zip to write.")] = Path("autograder.zip"),
+    blank: Annotated[Optional[str], typer.Option(metavar="STEPS", help="The steps asked, e.g. A,Z (default: every computed step).")] = None,
+    level: Annotated[Optional[int], typer.Option(min=1, max=3, metavar="N", help="1: only A and Z; 2: from the scores on; 3: everything after the inputs.")] = None,
+    ecf: Annotated[bool, typer.Option("--ecf", help="Give full credit to cells right from the student's own earlier answers.")] = False,
+    tolerance: Annotated[Optional[float], typer.Option(min=0, metavar="X", help="Right within X, instead of half a unit in the last written place.")] = None,
+    points: Annotated[Optional[str], typer.Option(metavar="STEP=N,...", help="Points of some steps, e.g. A=4,Z=2 (default: one point per cell).")] = None,
+    precision: Annotated[int, typer.Option(min=0, max=15, metavar="N", help="Decimals shown for true values.")] = 3,
+    visibility: Annotated[Visibility, typer.Option(help="When students see their results: visible, after_due_date, after_published or hidden.")] = Visibility.visible,
+    wheel: Annotated[Optional[Path], typer.Option(metavar="WHL", help="Bundle this handcalc wheel and install it, instead of the release from PyPI.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
+) -> None:
+    """Build a Gradescope autograder: upload the zip; each submission is marked as check marks it."""
+    from handcalc import __version__
+    from handcalc.load import load, read_text
+    from handcalc.platforms.gradescope import PROBLEM, Config, package
+    from handcalc.worksheet import BlankError, blank_steps
+
+    with errors():
+        trace = compute_trace(load(problem_file), problem_file)
+        try:
+            steps = blank_steps(trace, blank, level)
+        except BlankError as error:
+            raise typer.BadParameter(str(error).removeprefix("--blank: "), param_hint="--blank") from None
+        config = Config(PROBLEM, blank, level, ecf, tolerance, _points(points, steps), precision, visibility.value)
+        bundled = None
+        if wheel is not None:
+            if wheel.suffix != ".whl" or not wheel.name.startswith("handcalc-"):
+                raise typer.BadParameter("give a handcalc wheel (handcalc-….whl)", param_hint="--wheel")
+            bundled = (wheel.name, _read_bytes(wheel))
+        files = {PROBLEM: read_text(problem_file).encode("utf-8")}
+        write(output, package(config, files, __version__, bundled), force, protect=problem_file)
+
+
+def _points(text: str | None, steps: tuple[str, ...]) -> dict[str, float]:
+    """``A=4,Z=2`` as {"A": 4.0, "Z": 2.0}, each a step asked."""
+    if not text:
+        return {}
+    chosen = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        name = name.strip()
+        try:
+            worth = float(value)
+        except ValueError:
+            worth = -1.0
+        if name not in steps or not worth > 0:
+            why = f"{name!r} is not a step asked ({', '.join(steps)})" if name not in steps else f"{value!r} is not a positive number"
+            raise typer.BadParameter(f"{part.strip()!r}: {why}", param_hint="--points")
+        chosen[name] = worth
+    return chosen
+
+
+def _read_bytes(path: Path) -> bytes:
+    from handcalc.errors import InputFileError
+
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InputFileError(f"cannot be read: {error.strerror or error}").located(str(path)) from None
+
+
+@app.command()
+def autograde(
+    root: Annotated[Path, typer.Option(envvar="AUTOGRADER_ROOT", metavar="DIR", help="Gradescope's folder: source/, submission/, results/.")] = Path("/autograder"),
+) -> None:
+    """Mark the Gradescope submission under DIR and write DIR/results/results.json (run_autograder runs this)."""
+    import json
+    import sys
+    import traceback
+
+    from handcalc.platforms.gradescope import BROKEN, failure, grade
+
+    try:
+        results = grade(root)
+    except Exception:  # the autograder's own fault: the student is told, the teacher reads the trace
+        traceback.print_exc(file=sys.stdout)
+        results = failure(BROKEN)
+    with errors():
+        (root / "results").mkdir(parents=True, exist_ok=True)
+        write(root / "results" / "results.json", json.dumps(results, indent=1, ensure_ascii=False) + "\n", True, None)
+    typer.echo(f"score {results['score']:g}: " + results["output"].splitlines()[0])

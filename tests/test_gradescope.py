@@ -1,0 +1,285 @@
+"""handcalc gradescope: the autograder zip built, unpacked into a temporary AUTOGRADER_ROOT,
+installed from a wheel of this checkout by its own setup.sh, and run by its own run_autograder
+on real submissions; results.json checked against the specification's schema and against
+marks computed here from the independent reference."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+from conftest import ROOT, cli_runner
+from reference import reference_attention
+
+from handcalc.cli import app
+
+PROBLEM = {
+    "title": "Self-attention by hand",
+    "X": [[1, 0, 1, 0], [0, 2, 0, 2], [1, 1, 1, 1]],
+    "W_q": [[1, 0, 1], [0, 1, 1]],
+    "W_k": [[0, 1, 1], [1, 0, 0]],
+    "W_v": [[1, 1, 0], [0, 0, 1]],
+}
+REFERENCE = {name: np.asarray(value, dtype=float) for name, value in reference_attention(PROBLEM).items()}
+
+# Gradescope's autograder specification, "Output format", as a JSON Schema.
+VISIBILITY = {"enum": ["hidden", "after_due_date", "after_published", "visible"]}
+FORMAT = {"enum": ["text", "html", "simple_format", "md", "ansi"]}
+RESULTS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "score": {"type": "number"},
+        "execution_time": {"type": "number"},
+        "output": {"type": "string"},
+        "output_format": FORMAT,
+        "test_output_format": FORMAT,
+        "test_name_format": FORMAT,
+        "visibility": VISIBILITY,
+        "stdout_visibility": VISIBILITY,
+        "extra_data": {"type": "object"},
+        "tests": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "score": {"type": "number"},
+                    "max_score": {"type": "number"},
+                    "status": {"enum": ["passed", "failed"]},
+                    "name": {"type": "string"},
+                    "name_format": FORMAT,
+                    "number": {"type": "string"},
+                    "output": {"type": "string"},
+                    "output_format": FORMAT,
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "visibility": VISIBILITY,
+                    "extra_data": {"type": "object"},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "leaderboard": {"type": "array"},
+    },
+    "additionalProperties": False,
+    "anyOf": [{"required": ["score"]}, {"required": ["tests"]}],
+}
+METADATA = {
+    "id": 123456, "created_at": "2026-12-01T14:22:32.365935-07:00", "assignment": {"id": 25828, "title": "Week 3"},
+    "submission_method": "upload", "users": [{"email": "ada@example.edu", "id": 1234, "name": "Ada"}], "previous_submissions": [],
+}  # fmt: skip
+
+
+def matrix_yaml(name, value, text=lambda x: repr(float(x))):
+    """``name: [[…], …]`` with each number written by ``text``."""
+    rows = value.reshape(1, -1) if value.ndim == 1 else value
+    body = ", ".join("[" + ", ".join(text(x) for x in row) + "]" for row in rows)
+    return f"{name}: {body[1:-1] if value.ndim == 1 else '[' + body + ']'}\n"
+
+
+def softmax_rows(exp):
+    """The classic mistake, worked here: each row of exp divided by its own sum."""
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+# --- the real thing: setup.sh and run_autograder in a temporary AUTOGRADER_ROOT -------------
+@pytest.fixture(scope="module")
+def autograder(tmp_path_factory):
+    """A temporary AUTOGRADER_ROOT with the zip of ``gradescope PROBLEM --blank A,Z --ecf``
+    unpacked and installed by its setup.sh (a wheel of this checkout, bundled with --wheel),
+    and ``run(files)`` that submits files and returns results.json."""
+    base = tmp_path_factory.mktemp("gradescope")
+    wheels = base / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", str(ROOT), "-w", str(wheels)],
+                   check=True, capture_output=True)  # fmt: skip
+    (wheel,) = wheels.glob("handcalc-*.whl")
+    problem = base / "problem.yaml"
+    problem.write_text(json.dumps(PROBLEM))
+    archive = base / "autograder.zip"
+    result = cli_runner().invoke(app, ["gradescope", str(problem), "--blank", "A,Z", "--ecf", "--wheel", str(wheel), "-o", str(archive)])
+    assert result.exit_code == 0, result.output
+    root = base / "autograder"
+    with zipfile.ZipFile(archive) as unpacked:
+        names = unpacked.namelist()
+        assert "setup.sh" in names and "run_autograder" in names and wheel.name in names  # at the root
+        for info in unpacked.infolist():
+            unpacked.extract(info, root / "source")
+            os.chmod(root / "source" / info.filename, info.external_attr >> 16 & 0o777)
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")  # as Gradescope's image build does
+
+    # A Python of its own for the autograder: no pip index (offline), the dependencies seen
+    # from this environment, handcalc itself only from what setup.sh installs.
+    venv = base / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (site,) = venv.glob("lib/python*/site-packages")
+    (site / "dependencies.pth").write_text(str(Path(np.__file__).parent.parent) + "\n")
+    env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "PIP_NO_INDEX": "1",
+           "PIP_NO_DEPS": "1", "PIP_IGNORE_INSTALLED": "1", "PYTHONDONTWRITEBYTECODE": "1"}  # fmt: skip
+    env.pop("PYTHONPATH", None)
+    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root / "source", env=env, capture_output=True, text=True)
+    assert setup.returncode == 0, setup.stderr
+    assert (site / "handcalc" / "platforms" / "gradescope.py").is_file()  # installed from the bundled wheel
+
+    def run(files, metadata=METADATA):
+        for folder in ("submission", "results"):
+            shutil.rmtree(root / folder, ignore_errors=True)
+        (root / "submission").mkdir()
+        for name, text in files.items():
+            (root / "submission" / name).write_text(text)
+        (root / "submission_metadata.json").write_text(json.dumps(metadata))
+        done = subprocess.run([str(root / "run_autograder")], cwd=root, env={**env, "AUTOGRADER_ROOT": str(root)},
+                              capture_output=True, text=True)  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        results = json.loads((root / "results" / "results.json").read_text())
+        jsonschema.validate(results, RESULTS_SCHEMA)
+        assert "Traceback" not in done.stdout + done.stderr
+        return results
+
+    return run
+
+
+def by_name(results):
+    return {test["name"].partition(":")[0]: test for test in results["tests"]}
+
+
+def test_gradescope_right_student_gets_every_point(autograder):
+    answers = matrix_yaml("A", REFERENCE["A"]) + matrix_yaml("Z", REFERENCE["Z"])
+    results = autograder({"answers.yaml": answers})
+    tests = by_name(results)
+    assert list(tests) == ["A", "Z"]
+    assert (tests["A"]["score"], tests["A"]["max_score"], tests["Z"]["score"], tests["Z"]["max_score"]) == (16, 16, 8, 8)
+    assert all(test["status"] == "passed" and test["output_format"] == "md" for test in tests.values())
+    assert results["score"] == 24 and "24 of 24 points" in results["output"]
+
+
+def test_gradescope_rounding_student_is_right(autograder):
+    three = lambda x: f"{x:.3f}"  # noqa: E731
+    results = autograder({"my answers.yml": matrix_yaml("A", REFERENCE["A"], three) + matrix_yaml("Z", REFERENCE["Z"], three)})
+    assert results["score"] == 24 and all(test["status"] == "passed" for test in results["tests"])
+
+
+def test_gradescope_classic_mistake_is_diagnosed_and_carried_with_ecf(autograder):
+    wrong_A = softmax_rows(REFERENCE["exp"])
+    Z_from_wrong_A = REFERENCE["V"] @ np.round(wrong_A, 3)  # worked right from the A written
+    three = lambda x: f"{x:.3f}"  # noqa: E731
+    results = autograder({"answers.yaml": matrix_yaml("A", wrong_A, three) + matrix_yaml("Z", Z_from_wrong_A, three)})
+    tests = by_name(results)
+    right_A = int(np.sum(np.abs(np.round(wrong_A, 3) - REFERENCE["A"]) <= 0.0005 + 1e-9))
+    assert right_A < 16
+    assert tests["A"]["score"] == right_A and tests["A"]["status"] == "failed"
+    assert "**Diagnosis:** softmax along the wrong axis" in tests["A"]["output"]
+    assert "✗" in tests["A"]["output"] and "|" in tests["A"]["output"]  # the marked table
+    assert tests["Z"]["score"] == 8 and tests["Z"]["status"] == "passed"  # --ecf: carried cells count
+    assert "~" in tests["Z"]["output"] and "Diagnosis" not in tests["Z"]["output"]
+    assert results["score"] == right_A + 8
+
+
+def test_gradescope_broken_file_scores_0_and_says_how_to_fix_it(autograder):
+    results = autograder({"answers.yaml": "A: [[0.1, 0.2\nZ: 3\n"})
+    assert results["score"] == 0 and results["tests"] == []
+    assert "could not be read" in results["output"] and "answers.yaml:" in results["output"]
+    assert "submit again" in results["output"] and str(Path("/")) + "autograder" not in results["output"]
+
+
+# --- in-process: the same grade() on the cases that need no installation -------------------
+@pytest.fixture
+def unpacked(tmp_path):
+    """``unpack(*options)``: the zip of ``gradescope PROBLEM options`` unpacked into a root."""
+
+    def unpack(*options):
+        problem = tmp_path / "problem.yaml"
+        problem.write_text(json.dumps(PROBLEM))
+        archive = tmp_path / "autograder.zip"
+        result = cli_runner().invoke(app, ["gradescope", str(problem), *options, "-o", str(archive), "--force"])
+        assert result.exit_code == 0, result.output
+        root = tmp_path / "root"
+        shutil.rmtree(root, ignore_errors=True)
+        with zipfile.ZipFile(archive) as unpacked:
+            unpacked.extractall(root / "source")
+        (root / "submission").mkdir()
+        return root
+
+    return unpack
+
+
+def grade(root):
+    from handcalc.platforms.gradescope import grade
+
+    results = grade(root)
+    jsonschema.validate(results, RESULTS_SCHEMA)
+    return results
+
+
+def test_gradescope_tolerance_and_points_carry_through(unpacked):
+    root = unpacked("--blank", "Z", "--tolerance", "0.01", "--points", "Z=5", "--visibility", "after_published")
+    off = REFERENCE["Z"] + 0.008  # within 0.01, not within half a unit of 3 decimals
+    (root / "submission" / "answers.yaml").write_text(matrix_yaml("Z", off, lambda x: f"{x:.3f}"))
+    results = grade(root)
+    (test,) = results["tests"]
+    assert (test["score"], test["max_score"], test["visibility"]) == (5, 5, "after_published")
+    root = unpacked("--blank", "Z", "--points", "Z=5")
+    (root / "submission" / "answers.yaml").write_text(matrix_yaml("Z", off, lambda x: f"{x:.3f}"))
+    assert grade(root)["tests"][0]["score"] == 0
+
+
+def test_gradescope_without_ecf_carried_cells_earn_nothing(unpacked):
+    root = unpacked("--blank", "A,Z")
+    wrong_A = softmax_rows(REFERENCE["exp"])
+    (root / "submission" / "answers.yaml").write_text(matrix_yaml("A", wrong_A) + matrix_yaml("Z", REFERENCE["V"] @ wrong_A))
+    tests = by_name(grade(root))
+    right_Z = int(np.sum(np.abs(REFERENCE["V"] @ wrong_A - REFERENCE["Z"]) <= 1e-9))
+    assert tests["Z"]["score"] == right_Z < 8
+
+
+def test_gradescope_a_step_not_answered_scores_0_and_says_so(unpacked):
+    root = unpacked("--blank", "A,Z")
+    (root / "submission" / "answers.yaml").write_text(matrix_yaml("A", REFERENCE["A"]))
+    tests = by_name(grade(root))
+    assert tests["A"]["score"] == 16 and tests["Z"]["score"] == 0 and "did not answer Z" in tests["Z"]["output"]
+
+
+@pytest.mark.parametrize(
+    "files, words",
+    [({}, "no answers file"), ({"notes.txt": "hi"}, "no answers file (it has notes.txt)"),
+     ({"a.yaml": "A: 1\n", "b.yaml": "Z: 2\n"}, "2 answers files (a.yaml, b.yaml)"),
+     ({"answers.yaml": "Q: [[1, 2]]\n"}, "answers.yaml:1:1"), ({"answers.yaml": ""}, "could not be read")],
+)  # fmt: skip
+def test_gradescope_unreadable_submissions_score_0_with_a_reason(unpacked, files, words):
+    root = unpacked("--blank", "A,Z")
+    for name, text in files.items():
+        (root / "submission" / name).write_text(text)
+    results = grade(root)
+    assert results["score"] == 0 and results["tests"] == [] and words in results["output"]
+
+
+def test_gradescope_zip_installs_the_release_without_a_wheel(unpacked):
+    from handcalc import __version__
+
+    root = unpacked()
+    setup = (root / "source" / "setup.sh").read_text()
+    assert f'"handcalc=={__version__}"' in setup
+    config = json.loads((root / "source" / "handcalc-autograder.json").read_text())
+    assert config["ecf"] is False and config["tolerance"] is None
+
+
+def test_autograde_command_writes_results_even_when_the_autograder_is_broken(tmp_path):
+    (tmp_path / "source").mkdir()
+    (tmp_path / "source" / "handcalc-autograder.json").write_text('{"problem": "missing.yaml"}')
+    result = cli_runner().invoke(app, ["autograde", "--root", str(tmp_path)])
+    assert result.exit_code == 0
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    jsonschema.validate(results, RESULTS_SCHEMA)
+    assert results["score"] == 0 and "tell your teacher" in results["output"]
+
+
+def test_gradescope_usage_errors(tmp_path):
+    problem = ROOT / "samples" / "self_attention.yaml"
+    for options, hint in ((["--points", "Q=x"], "--points"), (["--blank", "A", "--points", "Z=2"], "--points"),
+                          (["--blank", "nope"], "--blank"), (["--wheel", str(problem)], "--wheel")):  # fmt: skip
+        result = cli_runner().invoke(app, ["gradescope", str(problem), *options, "-o", str(tmp_path / "a.zip")])
+        assert result.exit_code == 2 and hint in result.stderr, (options, result.stderr)
+    assert not (tmp_path / "a.zip").exists()
