@@ -38,6 +38,7 @@ def _main(
 # Each module registers its commands on ``app``.
 from handcalc.cli import check, new, run, schema, softmax, worksheet  # noqa: E402,F401
 from handcalc.cli import gradescope, moodle  # noqa: E402,F401
+from handcalc.cli import practice  # noqa: E402,F401
 
 
 def main() -> None:

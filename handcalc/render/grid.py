@@ -56,17 +56,21 @@ class Block:
     cols: Sequence[str]
     style: str = VALUE
     cells: np.ndarray | None = None  # Cells drawn instead of the values (a marked answer)
+    keep: tuple[int | None, int | None] = (None, None)  # a row and a column shown however elided
 
     def transposed(self) -> Block:
         cells = None if self.cells is None else self.cells.T
-        return Block(f"{self.name}ᵀ", self.value.T, self.cols, self.rows, self.style, cells)
+        return Block(f"{self.name}ᵀ", self.value.T, self.cols, self.rows, self.style, cells, self.keep[::-1])
 
 
-def visible(count: int, edge: int | None) -> list[int | None]:
-    """The indices shown of an axis of ``count``: all, or ``edge`` at each end around None."""
+def visible(count: int, edge: int | None, keep: int | None = None) -> list[int | None]:
+    """The indices shown of an axis of ``count``: all, or ``edge`` at each end around None;
+    ``keep`` is shown too, between two Nones, when it falls in the middle (as many shown)."""
     if edge is None or count <= 2 * edge + 1:
         return list(range(count))
-    return [*range(edge), None, *range(count - edge, count)]
+    if keep is None or keep < edge or keep >= count - edge:
+        return [*range(edge), None, *range(count - edge, count)]
+    return [*range(edge - 1), None, keep, None, *range(count - edge + 1, count)]
 
 
 # --- building grids -----------------------------------------------------------------------
@@ -120,7 +124,7 @@ def operand(trace: Trace, ref: Ref, cells: np.ndarray | None = None) -> Block:
 
 def matrix(block: Block, precision: int, edge: int | None) -> Grid:
     """A labelled matrix with its name in the corner."""
-    rows, cols = visible(len(block.rows), _rows(edge)), visible(len(block.cols), edge)
+    rows, cols = visible(len(block.rows), _rows(edge), block.keep[0]), visible(len(block.cols), edge, block.keep[1])
     grid = [[Cell(block.name, NAME, True), *_labels(block.cols, cols)]]
     for i in rows:
         grid.append([_row_label(block.rows, i), *_values(block, i, cols, precision)])
@@ -129,7 +133,9 @@ def matrix(block: Block, precision: int, edge: int | None) -> Grid:
 
 def product(L: Block, R: Block, C: Block, precision: int, edge: int | None) -> Grid:
     """``C = L · R`` with ``R`` above ``C`` and ``L`` beside it."""
-    rows, inner, cols = visible(len(C.rows), _rows(edge)), visible(len(R.rows), edge), visible(len(C.cols), edge)
+    rows, inner, cols = (
+        visible(len(C.rows), _rows(edge), C.keep[0]), visible(len(R.rows), edge), visible(len(C.cols), edge, C.keep[1])
+    )
     pad = [BLANK] * len(inner)
     grid = [[BLANK, *pad, Cell(R.name, NAME), BAR, *_labels(R.cols, cols)]]
     for k in inner:
@@ -141,17 +147,24 @@ def product(L: Block, R: Block, C: Block, precision: int, edge: int | None) -> G
     return grid
 
 
-def sums(exp: Block, step: Step, layout: str, precision: int, edge: int | None) -> Grid:
-    """The exponentials with their sums under each column (beside each row, rows layout)."""
+def sums(
+    exp: Block, step: Step, layout: str, precision: int, edge: int | None, cells: np.ndarray | None = None
+) -> Grid:
+    """The exponentials with their sums under each column (beside each row, rows layout);
+    ``cells`` draws instead of the sums."""
     grid = matrix(exp, precision, edge)
+
+    def total(j: int | None) -> Cell:
+        return _cell(step.value, j, SUM, precision) if cells is None or j is None else cells[j]
+
     if layout == "columns":
-        cols = visible(len(exp.cols), edge)
+        cols = visible(len(exp.cols), edge, exp.keep[1])
         grid.append([DASH] * len(grid[0]))
-        grid.append([Cell("Σ", NAME, True), *(_cell(step.value, j, SUM, precision) for j in cols)])
+        grid.append([Cell("Σ", NAME, True), *(total(j) for j in cols)])
         return grid
     grid[0] += [BAR, Cell("Σ", NAME)]
-    for line, i in zip(grid[1:], visible(len(exp.rows), _rows(edge))):
-        line += [BAR, _cell(step.value, i, SUM, precision)]
+    for line, i in zip(grid[1:], visible(len(exp.rows), _rows(edge), exp.keep[0])):
+        line += [BAR, total(i)]
     return grid
 
 

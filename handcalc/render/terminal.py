@@ -39,6 +39,7 @@ STYLES = {
     **dict(zip(HEAT, ("bright_blue", "green", "yellow", "bold bright_red"))),  # the heat-map of A, light to heavy
     "right": "green",  # a marked answer's cells (handcalc check): the verdicts themselves
     "wrong": "bold red",
+    "current": "reverse bold",  # the cell asked for now (handcalc practice); brackets say so too
     "carried": "yellow",
     "blank": "dim",
 }
