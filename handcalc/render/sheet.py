@@ -38,16 +38,30 @@ def given_grid(sheet: Worksheet, step: Step) -> Grid:
     return value_grid(step, sheet.trace.layout, sheet.precision, WIDE, True)
 
 
-def blank_grid(sheet: Worksheet, step: Step) -> Grid:
-    """A blank step in the by-hand arrangement, its cells to fill in (answered on a key)."""
+def blank_grid(sheet: Worksheet, step: Step, by_hand: bool = True) -> Grid:
+    """A blank step in the by-hand arrangement, its cells to fill in (answered on a key);
+    with ``by_hand`` False a product is its own labelled boxes, without its operands."""
     this = _own(sheet, step)
-    if step.kind == PRODUCT:
+    if step.kind == PRODUCT and by_hand:
         left, right = (_operand(sheet, ref) for ref in step.operands)
         return product(left, right, this, sheet.precision, None)
     if step.kind == SUMS:
         grid = sums(_operand(sheet, step.operands[0]), step, sheet.trace.layout, sheet.precision, None)
         return [[_answer(cell.text, sheet.key) if cell.style == SUM else cell for cell in row] for row in grid]
     return matrix(this, sheet.precision, None)
+
+
+def widest_answer(sheet: Worksheet) -> int:
+    """The characters of the longest number written in a box of ``sheet``: its blank steps'
+    values and their operands' (the boxes beside them), at the sheet's precision."""
+    names = {name for step in sheet.blank for name in (step.name, *(ref.name for ref in step.operands))}
+    texts = (format_number(x, sheet.precision) for name in names for x in set(np.ravel(sheet.trace[name].value).tolist()))
+    return max(map(len, texts), default=1)
+
+
+def has_copies(sheet: Worksheet) -> bool:
+    """Whether some blank step is worked from another blank step (whose boxes are copied)."""
+    return any(step.kind in (PRODUCT, SUMS) and any(sheet.is_blank(ref.name) for ref in step.operands) for step in sheet.blank)
 
 
 def _own(sheet: Worksheet, step: Step) -> Block:

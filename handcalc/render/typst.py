@@ -4,7 +4,9 @@ own fonts). ``source(sheets, paper)`` is the text; ``pdf(sheets, paper)`` the co
 Each sheet starts a page (a class set: one sheet per variant, each page headed with its
 variant id): the title, Name and Date lines, the given matrices filled in, then each blank
 step under its formula in the by-hand arrangement of :mod:`handcalc.render.sheet`, with
-boxes wide enough to write a number by pen. A key is the same page with every box filled.
+boxes wide enough to write its longest number by pen. A table too large for a page is cut
+into blocks that repeat its labels (:mod:`handcalc.render.sheet_pages`), each kept whole
+on a page with its heading. A key is the same pages with every box filled.
 
 All text from the problem (title, token labels) reaches Typst as string literals, never as
 markup, so ``#``, ``$``, ``*``, ``_``, ``@`` and ``<`` print as themselves.
@@ -13,7 +15,6 @@ markup, so ``#``, ``$``, ``*``, ``_``, ``@`` and ``<`` print as themselves.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from handcalc.errors import HandcalcError
 from handcalc.render import COMBINING, head_changes
@@ -21,53 +22,36 @@ from handcalc.render.formulas import typst_formula, typst_string
 from handcalc.render.grid import (
     GAP,
     LABEL,
-    MASKED,
     NAME,
-    OPERAND,
     SUM,
-    VALUE,
     Cell,
     Grid,
-    bar_columns,
     constant_texts,
     head_title,
     is_rule,
 )
-from handcalc.render.sheet import ANSWER, COPY, PREFILLED, blank_grid, given_grid
+from handcalc.render.sheet import ANSWER, COPY, PREFILLED, blank_grid, given_grid, has_copies, widest_answer
+from handcalc.render.sheet_pages import (
+    LINE,
+    MARGIN_BOTTOM,
+    MARGIN_TOP,
+    MARGIN_X,
+    PAPERS,
+    Page,
+    choose_page,
+    column_kinds,
+    fits_by_hand,
+    pieces,
+)
 from handcalc.steps import short
 from handcalc.trace import INPUT, Step
 from handcalc.worksheet import Worksheet
 
-PAPERS = {"a4": (21.0, 29.7), "letter": (21.59, 27.94)}  # cm, portrait
 TYPST_PAPER = {"a4": "a4", "letter": "us-letter"}
-MARGIN = 1.5  # cm, each side
-BOX_WIDEST, BOX_NARROWEST = 1.45, 0.95  # cm: room for "−0.123" by pen, and the least that still takes it
-LANDSCAPE_BELOW = 1.15  # cm: a narrower box in portrait turns the pages to landscape
-CHAR = 0.2  # cm: the width of a character of a label, for the width estimate
-_NUMBERS = (VALUE, OPERAND, MASKED, SUM, ANSWER, COPY, PREFILLED)
 
 
 class TypstCompileError(HandcalcError):
     """Typst could not compile a worksheet (a bug in handcalc; please report it)."""
-
-
-@dataclass(frozen=True)
-class Page:
-    """The page every sheet of a document is set on: paper, orientation, box width (cm)."""
-
-    paper: str
-    landscape: bool
-    box: float
-
-    @property
-    def text_width(self) -> float:
-        width, height = PAPERS[self.paper]
-        return (height if self.landscape else width) - 2 * MARGIN
-
-    @property
-    def text_height(self) -> float:
-        width, height = PAPERS[self.paper]
-        return (width if self.landscape else height) - 3.2 - 1.0  # the margins, and the header and footer
 
 
 def pdf(sheets: Sequence[Worksheet], paper: str = "a4") -> bytes:
@@ -79,7 +63,8 @@ def compile_source(text: str) -> bytes:
     import typst  # heavy: only when a PDF is made
 
     try:
-        return typst.compile(text.encode("utf-8"), format="pdf", ignore_system_fonts=True)
+        # untagged: poppler misreads the tagged PDF's /MarkInfo and complains on every page
+        return typst.compile(text.encode("utf-8"), format="pdf", ignore_system_fonts=True, pdf_tags=False)
     except typst.TypstError as error:
         message = " ".join(str(getattr(error, "message", "") or error).split()) or "unknown error"
         message = message if len(message) <= 160 else message[:159] + "…"
@@ -90,52 +75,23 @@ def source(sheets: Sequence[Worksheet], paper: str = "a4") -> str:
     """The Typst source of ``sheets``, one after the other, each from a new page."""
     if paper not in PAPERS:
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
-    page = choose_page(sheets, paper)
+    page = document_page(sheets, paper)
     body = [_sheet(sheet, page) for sheet in sheets]
     title = sheets[0].title if sheets else "Worksheet"
     return _preamble(title, page) + "\n".join(body)
 
 
 # --- the page -------------------------------------------------------------------------------
-def choose_page(sheets: Sequence[Worksheet], paper: str) -> Page:
-    """Portrait with boxes as wide as they go (at most ``BOX_WIDEST``); landscape when the
-    widest grid would squeeze them under ``LANDSCAPE_BELOW``; never under ``BOX_NARROWEST``
-    (a grid wider still is scaled down to fit by the page itself, never cut off)."""
+def document_page(sheets: Sequence[Worksheet], paper: str) -> Page:
+    """The page of the whole document: boxes for the widest answer of any sheet, portrait
+    unless a grid needs the width of landscape."""
     grids = [blank_grid(sheet, step) for sheet in sheets for step in sheet.blank]
-    portrait = Page(paper, False, 0)
-    box = min([BOX_WIDEST, *(_box_width(grid, portrait.text_width) for grid in grids)])
-    if box < LANDSCAPE_BELOW:
-        landscape = Page(paper, True, 0)
-        box = min([BOX_WIDEST, *(_box_width(grid, landscape.text_width) for grid in grids)])
-        return Page(paper, True, max(BOX_NARROWEST, box))
-    return Page(paper, False, box)
-
-
-def _box_width(grid: Grid, text_width: float) -> float:
-    """The widest box with which ``grid`` fits in ``text_width``."""
-    columns = _columns(grid)
-    numbers = sum(1 for kind in columns if kind == "box")
-    labels = sum(0.35 + CHAR * max((len(row[j].text) for row in grid), default=0) for j, kind in enumerate(columns) if kind == "auto")
-    return (text_width - labels - 0.2) / max(1, numbers)
-
-
-def _columns(grid: Grid) -> list[str]:
-    """Each column of ``grid``: ``box`` (numbers), ``auto`` (labels, names) or ``bar`` (a rule)."""
-    bars = bar_columns(grid)
-    kinds = []
-    for j in range(len(grid[0])):
-        if j in bars:
-            kinds.append("bar")
-        elif any(row[j].style in _NUMBERS for row in grid if not is_rule(row)):
-            kinds.append("box")
-        else:
-            kinds.append("auto")
-    return kinds
+    return choose_page(grids, max((widest_answer(sheet) for sheet in sheets), default=1), paper)
 
 
 _PREAMBLE = r"""
 #set document(title: TITLE, author: "handcalc", date: none)
-#set page(paper: PAPER, flipped: FLIPPED, margin: (x: MARGINcm, top: 1.7cm, bottom: 1.5cm),
+#set page(paper: PAPER, flipped: FLIPPED, margin: (x: MARGINXcm, top: MARGINTOPcm, bottom: MARGINBOTTOMcm),
   header-ascent: 35%, footer-descent: 35%)
 #set text(font: ("New Computer Modern", "DejaVu Sans Mono"), size: 10.5pt, number-width: "tabular", lang: "en")
 #set par(leading: 0.55em)
@@ -144,17 +100,18 @@ _PREAMBLE = r"""
 #let answer-ink = rgb("#1740a8")
 #let boxw = BOXcm
 #let boxh = BOXHcm
+#let lineh = LINEcm
 #let lab(t) = text(size: 8.5pt, style: "italic", fill: soft, t)
 #let num(t) = text(size: 10pt, t)
 #let given(t) = text(size: 9.5pt, t)
 #let answer(t) = text(size: 9.5pt, weight: "bold", fill: answer-ink, t)
-#let fitwidth(body) = layout(size => {
-  let w = measure(body).width
-  if w <= size.width { body } else { scale(size.width / w * 100%, origin: top + left, reflow: true, body) }
-})
-#let step(formula, note, body, breakable: false) = block(breakable: breakable, above: 1.1em, below: 0.4em, width: 100%)[
-  #block(below: 0.55em, sticky: true)[#text(size: 11.5pt, formula) #h(0.8em) #text(size: 9pt, fill: soft, note)]
-  #fitwidth(body)
+#let step(formula, note, body) = block(breakable: false, above: 1.1em, below: 0.4em, width: 100%)[
+  #block(below: 0.55em)[#text(size: 11.5pt, formula) #h(0.8em) #text(size: 9pt, fill: soft, note)]
+  #body
+]
+#let more(formula, part, body) = block(breakable: false, above: 1.1em, below: 0.4em, width: 100%)[
+  #block(below: 0.45em, text(size: 9pt, fill: soft)[#formula, continued (#part)])
+  #body
 ]
 #let givenbox(caption, body) = box(inset: (right: 0.9cm, bottom: 0.5em))[
   #block(below: 0.35em, text(size: 10pt, caption))
@@ -171,22 +128,13 @@ _PREAMBLE = r"""
 def _preamble(title: str, page: Page) -> str:
     replacements = {
         "TITLE": typst_string(title), "PAPER": typst_string(TYPST_PAPER[page.paper]), "FLIPPED": str(page.landscape).lower(),
-        "MARGIN": f"{MARGIN:g}", "BOXH": f"{_box_height(page):.2f}", "BOX": f"{page.box:.2f}",
+        "MARGINX": f"{MARGIN_X:g}", "MARGINTOP": f"{MARGIN_TOP:g}", "MARGINBOTTOM": f"{MARGIN_BOTTOM:g}",
+        "BOXH": f"{page.box_height:.2f}", "BOX": f"{page.box:.2f}", "LINE": f"{LINE:.2f}",
     }  # fmt: skip
     text = _PREAMBLE
     for name, value in replacements.items():
         text = text.replace(name, value)
     return text
-
-
-def _height(grid: Grid, page: Page) -> float:
-    """The height of ``grid`` with its formula above it, in cm (an estimate on the high side)."""
-    boxes = sum(1 for row in grid if any(cell.style in (ANSWER, COPY, PREFILLED) for cell in row))
-    return 1.4 + boxes * _box_height(page) + (len(grid) - boxes) * 0.55
-
-
-def _box_height(page: Page) -> float:
-    return 0.85 if page.box >= 1.2 else 0.75
 
 
 def _sheet(sheet: Worksheet, page: Page) -> str:
@@ -197,7 +145,7 @@ def _sheet(sheet: Worksheet, page: Page) -> str:
     given = [step for step in sheet.given]
     if given:
         out.append("#section[Given]")
-        out += _given(sheet, given)
+        out += _given(sheet, given, page)
     if sheet.blank:
         out.append(f"#section[{'Answers' if sheet.key else 'Your work'}]")
         out += _blanks(sheet, page)
@@ -248,23 +196,27 @@ def instructions(sheet: Worksheet) -> str:
         else f"Write numbers that are not whole to {sheet.precision} decimals."
     )
     # the key says the same, so that its page lies line for line beside the sheet's
-    dashed = " Dashed boxes: copy your own earlier answers." if _has_copies(sheet) else ""
+    dashed = " Dashed boxes: copy your own earlier answers." if has_copies(sheet) else ""
     return f"Fill in every box. {rounding} {tokens}.{dashed}"
 
 
-def _has_copies(sheet: Worksheet) -> bool:
-    return any(cell.style == COPY for step in sheet.blank for row in blank_grid(sheet, step) for cell in row)
-
-
-def _given(sheet: Worksheet, steps: list[Step]) -> list[str]:
-    """The given matrices, side by side as far as they fit; a head's under its own heading."""
+def _given(sheet: Worksheet, steps: list[Step], page: Page) -> list[str]:
+    """The given matrices, side by side as far as they fit (a large one in blocks that
+    repeat its labels); a head's under its own heading."""
     out, boxes = [], []
     for step, opens in head_changes(steps):
         if opens is not None:
             out += _flush(boxes) + [_head_line(sheet, opens)]
         caption = f"${typst_formula(step.formula)}$" if step.kind != INPUT else f"${typst_formula(short(step.name))}$, given"
-        boxes.append(f"#givenbox([{caption}], {_table(given_grid(sheet, step), None, given=True)})")
+        blocks = pieces(given_grid(sheet, step), page, given=True)
+        for k, piece in enumerate(blocks):
+            part = f" #text(size: 9pt, fill: soft)[{_part(k, len(blocks))}]" if len(blocks) > 1 else ""
+            boxes.append(f"#givenbox([{caption}{part}], {_table(piece, page, given=True)})")
     return out + _flush(boxes)
+
+
+def _part(k: int, count: int) -> str:
+    return f"part {k + 1} of {count}"
 
 
 def _head_line(sheet: Worksheet, head: str) -> str:
@@ -285,15 +237,23 @@ def _flush(boxes: list[str]) -> list[str]:
 
 
 def _blanks(sheet: Worksheet, page: Page) -> list[str]:
+    """Each blank step under its formula, in blocks that fit a page: the first with the
+    formula, each later one with a line saying which part it is."""
     out = []
     for step, opens in head_changes(sheet.blank):
         if opens is not None:
             out.append(_head_line(sheet, opens))
         grid = blank_grid(sheet, step)
-        note = ", ".join(f"${typst_formula(text)}$" for text in constant_texts(step, sheet.precision))
-        body = _table(grid, page)
-        tall = _height(grid, page) > page.text_height  # only a grid taller than a page runs on to the next
-        out.append(f"#step([${typst_formula(step.formula)}$], [{note}], {body}, breakable: {str(tall).lower()})")
+        notes = [f"${typst_formula(text)}$" for text in constant_texts(step, sheet.precision)]
+        if not fits_by_hand(grid, page):
+            grid = blank_grid(sheet, step, by_hand=False)
+            notes.append("its operands as above (too large to repeat beside it)")
+        blocks = pieces(grid, page)
+        formula = f"${typst_formula(step.formula)}$"
+        if len(blocks) > 1:
+            notes.append(f"{_part(0, len(blocks))}, each repeating the labels")
+        out.append(f"#step([{formula}], [{', '.join(notes)}], {_table(blocks[0], page)})")
+        out += [f"#more([{formula}], [{_part(k, len(blocks))}], {_table(piece, page)})" for k, piece in enumerate(blocks[1:], 1)]
         if sheet.key and sheet.show_work and (work := sheet.first_work(step)) is not None:
             from handcalc.render.work import written
 
@@ -303,14 +263,16 @@ def _blanks(sheet: Worksheet, page: Page) -> list[str]:
 
 
 # --- a grid as a Typst table ----------------------------------------------------------------
-def _table(grid: Grid, page: Page | None, given: bool = False) -> str:
+def _table(grid: Grid, page: Page, given: bool = False) -> str:
     """``grid`` as a ``table``: its rule rows and bar columns become lines, its number
-    columns fixed-width boxes (``page`` given) or as wide as their numbers (given matrices)."""
-    kinds = _columns(grid)
+    columns fixed-width boxes (or as wide as their numbers, given matrices), every row of
+    a fixed height, so that a block is as tall as :mod:`handcalc.render.sheet_pages` says."""
+    kinds = column_kinds(grid)
     keep_cols = [j for j, kind in enumerate(kinds) if kind != "bar"]
     keep_rows = [i for i, row in enumerate(grid) if not is_rule(row)]
-    widths = ["boxw" if kinds[j] == "box" and page is not None else "auto" for j in keep_cols]
-    heights = ["boxh" if any(grid[i][j].style in (ANSWER, COPY, PREFILLED) for j in keep_cols) else "auto" for i in keep_rows]
+    widths = ["boxw" if kinds[j] == "box" and not given else "auto" for j in keep_cols]
+    boxed = (ANSWER, COPY, PREFILLED)
+    heights = ["boxh" if not given and any(grid[i][j].style in boxed for j in keep_cols) else "lineh" for i in keep_rows]
     lines = []
     for j, kind in enumerate(kinds):
         if kind == "bar":
