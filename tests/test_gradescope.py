@@ -143,7 +143,7 @@ def autograder(tmp_path_factory):
 
 
 def by_name(results):
-    return {test["name"].partition(":")[0]: test for test in results["tests"]}
+    return {test["name"].partition(" = ")[0]: test for test in results["tests"]}
 
 
 def test_gradescope_right_student_gets_every_point(autograder):
