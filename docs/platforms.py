@@ -43,6 +43,14 @@ pre {{ background: #f6f8fa; padding: 6px 10px; }}
 </style></head><body>{body}</body></html>"""
 
 
+def results_markdown(results: dict) -> str:
+    """A results.json as one Markdown page: the summary, then each test under its heading."""
+    markdown = [results["output"]]
+    for test in results["tests"]:
+        markdown += [f"## {test['name']} ({test['score']:g}/{test['max_score']:g})", test["output"]]
+    return "\n\n".join(markdown) + "\n"
+
+
 def handcalc(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "handcalc", *args], check=True)
 
@@ -78,10 +86,7 @@ def gradescope(scratch: Path) -> None:
     shutil.copy(ANSWERS, root / "submission" / "answers.yaml")
     handcalc("autograde", "--root", str(root))
     results = json.loads((root / "results" / "results.json").read_text())
-    markdown = [results["output"]]
-    for test in results["tests"]:
-        markdown += [f"## {test['name']} ({test['score']:g}/{test['max_score']:g})", test["output"]]
-    (DOCS / "gradescope-results.md").write_text("\n\n".join(markdown) + "\n", encoding="utf-8")
+    (DOCS / "gradescope-results.md").write_text(results_markdown(results), encoding="utf-8")
     md = MarkdownIt("commonmark").enable("table")
     boxes = [f'<div class="summary">{md.render(results["output"])}</div>']
     for test in results["tests"][-3:]:  # sums, A and Z: what the student sees first when scrolling down
