@@ -349,3 +349,12 @@ def test_practice_from_a_step_of_every_head():
     steps = re.search(r"(\d+) cells in (\d+) steps", result.stdout).groups()
     assert steps[1] == "4"  # h1.Z, h2.Z, concat, output
     assert "── Z = V · A" in result.stdout and "h1.Z[1,1] = " in result.stdout
+
+
+def test_the_practice_core_imports_neither_rich_nor_typer():
+    import subprocess
+    import sys
+
+    code = "import sys, handcalc.practice; print(sorted({'rich', 'typer'} & {m.split('.')[0] for m in sys.modules}))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
