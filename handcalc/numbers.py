@@ -7,6 +7,7 @@ formats through :func:`format_number`, so no renderer rounds on its own.
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
@@ -74,19 +75,67 @@ def parse_number(value: object) -> Fraction:
     return number
 
 
+# A number as text, read as Fraction reads it, but by parts: "-2/4", "1_000", ".5e-3", "3."
+NUMBER_TEXT = re.compile(
+    r"(?P<sign>[-+]?)(?=[0-9]|\.[0-9])(?P<whole>[0-9]*(?:_[0-9]+)*)"
+    r"(?:\s*/\s*(?P<denominator>[0-9]+(?:_[0-9]+)*)"
+    r"|(?:\.(?P<fraction>[0-9]*(?:_[0-9]+)*))?(?:[eE](?P<exponent>[-+]?[0-9]+(?:_[0-9]+)*))?)"
+)
+MAX_ORDER = 308  # 1e309 is beyond double precision
+MIN_ORDER = -MAX_DIGITS  # 1e-4000: an exact fraction's denominator stays within MAX_DIGITS digits
+
+
+def decimal_order(whole: str, fraction: str, exponent: str) -> int | None:
+    """The power of ten of a decimal's first significant digit (``123.4e5`` → 7, ``0.05`` →
+    −2), from its digits, without converting it; None for zero; out-of-range exponents
+    (more than 6 digits) are clamped so that they count as too large or too small."""
+    exponent = exponent.replace("_", "").lstrip("+") or "0"
+    power = int(exponent) if len(exponent.lstrip("-")) <= 6 else (-1 if exponent[0] == "-" else 1) * 10**7
+    whole, fraction = whole.lstrip("0"), fraction.rstrip("0")
+    if whole:
+        return len(whole) - 1 + power
+    if fraction.strip("0"):
+        return -(len(fraction) - len(fraction.lstrip("0")) + 1) + power
+    return None
+
+
+def order_error(text: str, order: int | None) -> NotANumber | None:
+    """Why a decimal of this ``order`` cannot be read, if it cannot."""
+    if order is not None and order > MAX_ORDER:
+        return NotANumber(f"{quoted(text)} is too large to be a finite number")
+    if order is not None and order < MIN_ORDER:
+        return NotANumber(f"{quoted(text)} is too small to be a number handcalc reads (below 1e{MIN_ORDER}); write 0")
+    return None
+
+
 def _parse_fraction_text(text: str) -> Fraction:
+    """A number written as text (``"1/3"``, ``"-.5"``, ``"1e3"``) as an exact Fraction, its
+    digits and exponent bounded before any arithmetic: ``"1e-100000000"`` is refused at
+    once, where ``Fraction()`` would build a hundred-million-digit power of ten."""
     stripped = text.strip()
     if stripped.lower().lstrip("+-") in {"nan", "inf", "infinity", ".inf", ".nan"}:
         raise NotANumber(f"expected a finite number, found {quoted(text)}")
     if sum(char.isdigit() for char in stripped) > MAX_DIGITS:
         raise NotANumber(f"{quoted(text)} has more than {MAX_DIGITS} digits; write it shorter")
-    try:
-        number = Fraction(stripped)
-    except ZeroDivisionError:
-        raise NotANumber(f"bad fraction {quoted(text)}: division by zero") from None
-    except ValueError:
+    match = NUMBER_TEXT.fullmatch(stripped)
+    if match is None:
         hint = " (a fraction is written like \"1/3\")" if "/" in stripped else ""
-        raise NotANumber(f"expected a number, found {describe(text)}{hint}") from None
+        raise NotANumber(f"expected a number, found {describe(text)}{hint}")
+    sign = -1 if match["sign"] == "-" else 1
+    whole = match["whole"].replace("_", "")
+    if match["denominator"] is not None:
+        denominator = int(match["denominator"].replace("_", ""))
+        if denominator == 0:
+            raise NotANumber(f"bad fraction {quoted(text)}: division by zero")
+        number = Fraction(sign * int(whole), denominator)
+    else:
+        fraction, exponent = (match["fraction"] or "").replace("_", ""), match["exponent"] or ""
+        error = order_error(text, decimal_order(whole, fraction, exponent))
+        if error is not None:
+            raise error
+        power = int(exponent.replace("_", "") or 0) - len(fraction)  # |power| ≤ 308 + 2·MAX_DIGITS here
+        digits = int(whole + fraction or "0")
+        number = Fraction(sign * digits * 10**power) if power >= 0 else Fraction(sign * digits, 10**-power)
     if not math.isfinite(_to_float(number)):
         raise NotANumber(f"{quoted(text)} is too large to be a finite number")
     return number
