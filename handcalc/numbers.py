@@ -15,7 +15,9 @@ from fractions import Fraction
 NEG_INF = "−∞"  # U+2212: a masked cell, never typed back in as a number
 ELLIPSIS = "⋯"
 MAX_DIGITS = 4000  # Python reads at most 4300 digits as an integer; a finite double needs 309
-LARGE = 1e10  # from here on a number is printed in scientific notation: 1.939e+10
+LARGE = 1e10  # from here on a whole number written is as precise as its digits: 5048000000000
+HUGE = 1e21  # from here on a number is printed in scientific notation (nobody writes it out)
+SNAP = 12  # significant digits a float is read to before it is rounded: 1.0499999999999998 is 1.05
 
 
 class NotANumber(ValueError):
@@ -179,8 +181,9 @@ def _to_float(number: Fraction) -> float:
 
 def format_number(x: float | Fraction, precision: int = 3) -> str:
     """A cell as printed: −∞, an integer when it is one, an exact Fraction as ``p/q``, else
-    ``precision`` decimals; scientific notation from 1e10 on, so that no table is widened
-    by a 40-digit number."""
+    ``precision`` decimals rounded half away from zero (0.0625 is 0.063). Written out in full
+    up to 10^21 (``5047999999999.998``), so that a student can copy it; scientific notation
+    beyond, which the marking reads at the precision it shows."""
     if isinstance(x, Fraction):
         return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
     x = float(x)
@@ -188,16 +191,27 @@ def format_number(x: float | Fraction, precision: int = 3) -> str:
         return NEG_INF if x < 0 else "∞"
     if math.isnan(x):
         return "nan"
-    if abs(x) >= LARGE:
+    if abs(x) >= HUGE:
         return f"{x:.{precision}e}"
     nearest = round(x)
     if x == nearest or (nearest != 0 and abs(x - nearest) <= 1e-12 * abs(x)):  # 0.9999999999999999 is 1
-        text = str(int(nearest))
-    else:
-        text = f"{x:.{precision}f}"
-        if float(text) == 0:
-            text = text.lstrip("-")  # no "-0.000"
-    return text
+        return str(int(nearest))
+    text = _fixed(x, precision)
+    return text.lstrip("-") if float(text) == 0 else text  # no "-0.000"
+
+
+def _fixed(x: float, precision: int) -> str:
+    """``x`` to ``precision`` decimals, halves away from zero on the number it stands for."""
+    text = f"{x:.{precision}f}"
+    t = abs(x) * 10.0**precision
+    if abs(t - math.floor(t) - 0.5) > 1e-6 * max(1.0, t):  # not near a half: the fast way is right
+        return text
+    return f"{_snapped(x).quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP):f}"
+
+
+def _snapped(x: float) -> Decimal:
+    """A float as the decimal it stands for: its first ``SNAP`` significant digits."""
+    return Decimal(f"{x:.{SNAP}g}")
 
 
 def format_shape(shape: tuple[int, ...]) -> str:
@@ -206,10 +220,11 @@ def format_shape(shape: tuple[int, ...]) -> str:
 
 
 def round_half_away(x: float | Fraction, digits: int) -> float | Fraction:
-    """``x`` rounded to ``digits`` decimals, halves away from zero, as a calculator shows it.
+    """``x`` rounded to ``digits`` decimals, halves away from zero, as taught in school.
 
-    A float is rounded as it prints (2.675 is 2.68, not the 2.67 its binary value gives);
-    a Fraction stays exact; −∞ stays −∞."""
+    A Fraction is rounded exactly and stays a Fraction; a float is rounded as the decimal it
+    stands for (1.5 · 0.7 = 1.0499999999999998 in floats is 1.05, which is 1.1; 2.675 is
+    2.68); −∞ stays −∞."""
     if isinstance(x, Fraction):
         unit = Fraction(1, 10**digits)
         return (1 if x >= 0 else -1) * math.floor(abs(x) / unit + Fraction(1, 2)) * unit
@@ -217,12 +232,29 @@ def round_half_away(x: float | Fraction, digits: int) -> float | Fraction:
         return x
     with localcontext() as context:
         context.prec = 400  # room for every digit of a double and the decimals asked for
-        return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+        return float(_snapped(x).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+def round_array(x, digits: int):
+    """Every float of an array rounded half away from zero to ``digits`` decimals, as
+    :func:`round_half_away` does (a value within ``SNAP`` digits of a half is the half),
+    in whole-array arithmetic; ±∞ and nan stay."""
+    import numpy as np
+
+    x = np.asarray(x, dtype=float)
+    scale = 10.0**digits
+    with np.errstate(invalid="ignore", over="ignore"):
+        t = np.abs(x) * scale
+        r = np.floor(t + 0.5 + 10.0 ** (1 - SNAP) * np.maximum(1.0, t))
+        return np.where(np.isfinite(t), np.sign(x) * r / scale, x)
 
 
 def round_cells(value, digits: int):
-    """Every cell of an array rounded half away from zero to ``digits`` decimals, as floats:
-    the carried rounding of ``round:``, for the computation and for marking alike."""
+    """Every cell of an array rounded half away from zero to ``digits`` decimals: the
+    carried rounding of ``round:``, for the computation and for marking alike. Exact
+    Fractions are rounded exactly and stay Fractions; floats are rounded as decimals."""
     import numpy as np
 
-    return np.vectorize(lambda x: float(round_half_away(x, digits)), otypes=[float])(value)
+    if value.dtype == object:
+        return np.vectorize(lambda x: round_half_away(x, digits), otypes=[object])(value)
+    return round_array(value, digits)
