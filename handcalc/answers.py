@@ -7,26 +7,24 @@ sums: [4.73, 9.46, 14.19, 136.6]
 ```
 
 Each cell keeps the decimals the student wrote (``0.260`` has three), since that is what a
-teacher marks against. The file is read in one pass over the YAML parser's events (the C
-parser where it is installed): a class set of a thousand files takes a few seconds, and
-every scalar keeps its line and column for error messages.
+teacher marks against. The file is read by :mod:`handcalc.yamlfile` (bounded, in one pass
+over the C parser's events), every scalar keeping its line and column for error messages.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from handcalc.check import EXACT, Answer
-from handcalc.errors import SchemaError, YAMLSyntaxError
-from handcalc.load import read_text, yaml_error
+from handcalc.errors import SchemaError
 from handcalc.numbers import NotANumber, describe, format_shape, parse_number
 from handcalc.trace import INPUT, Trace
+from handcalc.yamlfile import Scalar, compose, read_text
 
 BLANKS = {"?", "_", ""}
 NULLS = {"", "~", "null", "Null", "NULL"}
@@ -35,20 +33,10 @@ MINUS_INFINITY = {"-inf", "-∞", "−∞", "-.inf", "-.Inf", "-.INF", "-infinit
 NUMBER_TEXT = re.compile(r"[+-]?(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?")
 
 
-@dataclass(frozen=True)
-class Scalar:
-    """A scalar as written: its text, whether it was quoted, and its 1-based place."""
-
-    text: str
-    quoted: bool
-    line: int
-    column: int
-
-
 def load_answers(path: str | Path, trace: Trace) -> list[Answer]:
     """The answered steps of the file at ``path``, checked against ``trace``'s steps."""
     file = str(path)
-    root = _tree(read_text(Path(path)), file)
+    root = _tree(read_text(Path(path), "answers file"), file)
     if not isinstance(root, list) or root and not isinstance(root[0], tuple) or not root:
         found = "an empty file" if not root else "a list" if isinstance(root, list) else describe(root.text)
         raise SchemaError(f"expected a mapping of step names to answers (Q: [[…]]), found {found}").located(file, 1, 1)
@@ -66,26 +54,7 @@ def load_answers(path: str | Path, trace: Trace) -> list[Answer]:
 
 def _tree(text: str, file: str) -> Any:
     """The document as nested lists of Scalars; a mapping is a list of (key, value) pairs."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
-
-    stack: list[list] = [[]]
-    try:
-        for event in YAML(typ="safe", pure=False).parse(text):
-            place = (event.start_mark.line + 1, event.start_mark.column + 1)
-            if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
-                raise YAMLSyntaxError("YAML anchors and aliases (& and *) are not allowed").located(file, *place)
-            if isinstance(event, (MappingStartEvent, SequenceStartEvent)):
-                stack.append([isinstance(event, MappingStartEvent), place])
-            elif isinstance(event, ScalarEvent):
-                stack[-1].append(Scalar(event.value, bool(event.style), *place))
-            elif isinstance(event, CollectionEndEvent):
-                is_mapping, place, *items = stack.pop()
-                stack[-1].append(list(zip(items[::2], items[1::2])) if is_mapping else items)
-    except (YAMLError, ValueError, RecursionError) as error:
-        raise yaml_error(error, text, file) from None
-    return stack[0][0] if stack[0] else None
+    return compose(text, file, keys="step names such as Q or A", scalar=Scalar, pairs=True)
 
 
 def _answer(key: Any, value: Any, trace: Trace, file: str) -> Answer:

@@ -1,58 +1,67 @@
 """Marking a student's answers cell by cell, as a teacher does (``handcalc check``).
 
-``mark(trace, answers)`` compares every given cell with the true value, allowing half a
-unit in the last place the student wrote (``0.26`` and ``0.258`` are right for 0.2577,
-``0.25`` is not), or an absolute ``tolerance``. A wrong cell that is right when the step is
-recomputed from the student's *own* earlier answers is ``carried`` (error carried forward),
-counted apart. The core prints nothing.
+A written number stands for the interval its decimals allow (``handcalc.marking.precision``),
+and each step is worked out again from the student's own earlier answers, carrying those
+intervals (``handcalc.marking.chains``). A cell is
+
+- **right** when it follows from the student's *right* earlier values (the true ones where
+  they were wrong or wrote nothing), within the precision they wrote: a student who rounds
+  every step, divides by a rounded √d_k or uses e ≈ 2.718 is right; ``0.25`` is still wrong
+  for 0.2577, a fraction must be exact, and ``tolerance`` sets an absolute bound instead;
+- **carried** when it follows only from their *wrong* earlier values (error carried forward);
+- **wrong** otherwise, or **blank**.
+
+A step with wrong cells is diagnosed once, from the student's own earlier numbers
+(``handcalc.diagnose``); a step that follows from an earlier mistake says which
+(``carried_from``). Many files are marked together, in whole-array arithmetic. The core
+prints nothing.
+
+Function-level API: ``mark`` (one file), ``mark_many`` (a class), ``mark_step`` (one step
+given the earlier answers, as a practice session asks), ``agrees`` (one comparison).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from handcalc.trace import Trace
+from handcalc.marking.precision import EXACT, Interval
+from handcalc.trace import INPUT, Trace
 
 RIGHT, WRONG, BLANK, CARRIED = "right", "wrong", "blank", "carried"
-EXACT = -1  # ``places`` of a cell written exactly: a fraction such as "1/3"
+VERDICTS = (RIGHT, WRONG, BLANK, CARRIED)  # the codes 0 … 3 of a verdict array
+__all__ = ["EXACT", "RIGHT", "WRONG", "BLANK", "CARRIED", "Answer", "CellMark", "StepMarks", "Marks",
+           "agrees", "mark", "mark_many", "mark_step", "report_rows"]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Answer:
     """One answered step: ``given`` as floats in the layout's orientation (nan: left
     blank, −∞: a masked cell) and ``places``, the decimals written in each cell (``EXACT``
-    for a fraction); ``where`` maps a cell to its (line, column) in the answers file;
-    ``texts`` the cells written as something that is not a number (a filled PDF form), each
-    wrong and nan in ``given``."""
+    for a fraction, negative for ``5.048e+12``); ``where`` maps a cell to its (line, column)
+    in the answers file; ``texts`` the cells written as something that is not a number (a
+    filled PDF form), each wrong and nan in ``given``. ``transposed``: the student wrote the
+    step with its rows and columns swapped (a non-square step); ``given`` is then turned
+    back to the step's shape."""
 
     name: str
     given: np.ndarray
     places: np.ndarray
     where: dict[tuple[int, ...], tuple[int, int]] = field(default_factory=dict, compare=False)
     texts: dict[tuple[int, ...], str] = field(default_factory=dict, compare=False)
+    transposed: bool = False
 
 
 def agrees(given: np.ndarray, places: np.ndarray, expected: np.ndarray, tolerance: float | None = None) -> np.ndarray:
-    """Per cell, whether ``given`` is right for ``expected`` as a teacher marks it.
+    """Per cell, whether ``given`` (written to ``places``) is right for the exact value
+    ``expected``: half a unit in the last written place, or within ``tolerance``."""
+    from handcalc.marking.precision import agrees as within
 
-    With ``tolerance``: |given − expected| ≤ tolerance. Else: half a unit in the last
-    written place (a whole number for a value that is not whole is read to 2 places, so that
-    "0" is not right for 0.446); a fraction must be exact to 1e-9. −∞ agrees with −∞ only;
-    a blank (nan) agrees with nothing."""
     expected = np.asarray(expected, dtype=float)
-    whole = np.isclose(expected, np.round(expected), rtol=0, atol=1e-9)
-    if tolerance is not None:
-        bound = np.full(given.shape, float(tolerance))
-    else:
-        written = np.where((places == 0) & ~whole, 2, places)
-        bound = np.where(written == EXACT, 1e-9, 0.5 * 10.0 ** -np.maximum(written, 0) + 1e-12)
-    with np.errstate(invalid="ignore"):
-        close = np.abs(given - expected) <= bound
-    both_masked = np.isneginf(given) & np.isneginf(expected)
-    return (close & np.isfinite(given) & np.isfinite(expected)) | both_masked
+    given = np.asarray(given, dtype=float)
+    return within(given[None], np.asarray(places)[None], Interval.point(expected), expected, tolerance)[0]
 
 
 Matches = Callable[[np.ndarray], bool]  # whether a candidate matrix is what the student wrote
@@ -71,17 +80,24 @@ class CellMark:
 
     @property
     def written(self) -> str:
-        """What the student wrote, for a message: their text, or the number (``%g``)."""
-        return self.text if self.text is not None else f"{self.given:g}"
+        """What the student wrote, for a message: their text, or the number with its decimals."""
+        from handcalc.numbers import format_number
+
+        if self.text is not None:
+            return self.text
+        return format_number(self.given, min(max(self.places, 0), 15) if self.places < EXACT else 6)
 
 
 @dataclass(frozen=True)
 class StepMarks:
-    """An answered step, every cell marked; ``diagnosis`` names a classic mistake."""
+    """An answered step, every cell marked; ``diagnosis`` names a classic mistake;
+    ``carried_from`` names the earlier answered steps whose mistakes its carried cells
+    follow from (``("scores",)``)."""
 
     name: str
     cells: tuple[CellMark, ...]
     diagnosis: str | None = None
+    carried_from: tuple[str, ...] = ()
 
     def count(self, verdict: str) -> int:
         return sum(cell.verdict == verdict for cell in self.cells)
@@ -89,6 +105,14 @@ class StepMarks:
     @property
     def first_wrong(self) -> CellMark | None:
         return next((cell for cell in self.cells if cell.verdict == WRONG), None)
+
+    @property
+    def note(self) -> str | None:
+        """``follows from your scores`` for a step whose carried cells follow from an
+        earlier mistake."""
+        if not self.carried_from or not self.count(CARRIED):
+            return None
+        return f"follows from your {' and '.join(self.carried_from)}"
 
 
 @dataclass(frozen=True)
@@ -109,63 +133,55 @@ class Marks:
 
     @property
     def all_right(self) -> bool:
-        return self.error is None and all(step.count(RIGHT) == len(step.cells) for step in self.steps)
+        return self.passed(ecf=False)
+
+    def passed(self, ecf: bool = False) -> bool:
+        """Every cell right (or carried, with ``ecf``): the exit code's 0."""
+        ok = (RIGHT, CARRIED) if ecf else (RIGHT,)
+        return self.error is None and all(cell.verdict in ok for step in self.steps for cell in step.cells)
 
 
 def mark(
     trace: Trace, answers: list[Answer], file: str, tolerance: float | None = None, digits: int | None = None
 ) -> Marks:
     """Every given cell marked right, wrong, blank or carried, and each wrong step diagnosed;
-    ``digits`` is the problem's ``round:``, which the recomputed (carried) values follow too."""
-    from handcalc.diagnose import diagnose
-    from handcalc.ecf import carried_forward
-
-    carried = carried_forward(trace, {answer.name: answer.given for answer in answers}, digits=digits)
-    order = {name: i for i, name in enumerate(trace.names)}
-    steps = []
-    for answer in sorted(answers, key=lambda answer: order[answer.name]):
-        expected = _floats(trace[answer.name].value)
-        verdicts = _verdicts(answer, expected, carried.get(answer.name), tolerance)
-        cells = tuple(
-            CellMark(index, float(answer.given[index]), float(expected[index]), verdicts[index], int(answer.places[index]),
-                     answer.texts.get(index))
-            for index in np.ndindex(expected.shape)
-        )
-        diagnosis = None
-        if WRONG in verdicts or CARRIED in verdicts:
-            diagnosis = diagnose(trace, answer.name, _matcher(answer, tolerance))
-        steps.append(StepMarks(answer.name, cells, diagnosis))
-    return Marks(file, tuple(steps))
+    ``digits`` is the problem's ``round:``, which the recomputed values follow too."""
+    return mark_many(trace, [answers], [file], tolerance, digits)[0]
 
 
-def _verdicts(answer: Answer, expected: np.ndarray, carried: np.ndarray | None, tolerance: float | None) -> np.ndarray:
-    """right, wrong, blank or carried for each cell; a blank masked cell is right."""
-    blank = np.isnan(answer.given)
-    right = agrees(answer.given, answer.places, expected, tolerance) | (blank & np.isneginf(expected))
-    verdicts = np.where(right, RIGHT, np.where(blank, BLANK, WRONG)).astype(object)
-    if carried is not None:
-        from_own = agrees(answer.given, answer.places, _floats(carried), tolerance)
-        verdicts[(verdicts == WRONG) & from_own] = CARRIED
-    for index in answer.texts:  # not a number: wrong, whatever the cell holds
-        verdicts[index] = WRONG
-    return verdicts
+def mark_many(
+    trace: Trace,
+    answer_sets: Sequence[list[Answer]],
+    files: Sequence[str],
+    tolerance: float | None = None,
+    digits: int | None = None,
+) -> list[Marks]:
+    """``mark`` for many answers files at once, in whole-array arithmetic over the files."""
+    from handcalc.marking.batch import CHUNK_CELLS, mark_arrays
+
+    size = max(1, sum(int(np.prod(step.shape)) for step in trace)) * 20
+    chunk = max(1, CHUNK_CELLS // size)
+    marks: list[Marks] = []
+    for start in range(0, len(files), chunk):
+        marks += mark_arrays(trace, answer_sets[start : start + chunk], files[start : start + chunk], tolerance, digits)
+    return marks
 
 
-def _matcher(answer: Answer, tolerance: float | None) -> Matches:
-    """Whether a candidate matrix is what the student wrote, blanks aside."""
+def mark_step(
+    trace: Trace,
+    answer: Answer,
+    earlier: list[Answer] = (),
+    tolerance: float | None = None,
+    digits: int | None = None,
+) -> StepMarks:
+    """One step marked as ``check`` marks it, given the student's ``earlier`` answers (the
+    steps before it; the true values stand for the steps not among them)."""
+    marks = mark(trace, [*earlier, answer], "", tolerance, digits)
+    return next(step for step in marks.steps if step.name == answer.name)
 
-    def matches(candidate: np.ndarray) -> bool:
-        candidate = _floats(candidate)
-        if candidate.shape != answer.given.shape:
-            return False
-        written = ~np.isnan(answer.given)
-        return bool(written.any() and agrees(answer.given, answer.places, candidate, tolerance)[written].all())
 
-    return matches
-
-
-def _floats(value: np.ndarray) -> np.ndarray:
-    return np.asarray(value, dtype=float)
+def computed_steps(trace: Trace) -> list[str]:
+    return [step.name for step in trace if step.kind != INPUT]
 
 
 def report_rows(all_marks: list[Marks], ecf: bool = False) -> list[list]:
@@ -177,7 +193,7 @@ def report_rows(all_marks: list[Marks], ecf: bool = False) -> list[list]:
         by_name = {step.name: step for step in marks.steps}
         done = [_fraction_right(by_name[name], ecf) if name in by_name else "" for name in names]
         score = marks.score(ecf)
-        rows.append([marks.file, "" if score is None else round(score, 4), *done, marks.error or _first_mistake(marks)])
+        rows.append([marks.file, "" if score is None else round(score, 4), *done, marks.error or first_mistake(marks)])
     return rows
 
 
@@ -185,9 +201,18 @@ def _fraction_right(step: StepMarks, ecf: bool) -> str:
     return f"{step.count(RIGHT) + (step.count(CARRIED) if ecf else 0)}/{len(step.cells)}"
 
 
-def _first_mistake(marks: Marks) -> str:
+def first_mistake(marks: Marks) -> str:
+    """Why a file is not full marks: its first wrong cell, what was written and what is
+    true, and the diagnosis of its step; else its first blank cell (or "nothing written");
+    "" for a file all right."""
     for step in marks.steps:
         if (cell := step.first_wrong) is not None:
             index = ",".join(str(i + 1) for i in cell.index)
-            return f"{step.name}[{index}]: wrote {cell.written}, expected {cell.expected:.6g}"
+            why = f" ({step.diagnosis})" if step.diagnosis else ""
+            return f"{step.name}[{index}]: wrote {cell.written}, expected {cell.expected:.6g}{why}"
+    if marks.steps and all(cell.verdict == BLANK for step in marks.steps for cell in step.cells):
+        return "nothing written"
+    for step in marks.steps:
+        if (cell := next((c for c in step.cells if c.verdict == BLANK), None)) is not None:
+            return f"{step.name}[{','.join(str(i + 1) for i in cell.index)}]: blank"
     return ""

@@ -1,25 +1,22 @@
 """From a YAML file to a validated ``Problem``, or one ``HandcalcError`` saying where and why.
 
-The file is read as YAML 1.2 by ruamel.yaml's round-trip loader, which keeps every value's
-line and column; a strict pydantic-core schema checks the top level; ``Problem`` checks the
+The file is read by :mod:`handcalc.yamlfile` (bounded, YAML 1.2, every value's line and
+column kept); a strict pydantic-core schema checks the top level; ``Problem`` checks the
 rest. Any error is placed at ``file:line:column`` of the value it is about.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
-from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from handcalc.errors import HandcalcError, InputFileError, SchemaError, YAMLSyntaxError
-from handcalc.numbers import MAX_DIGITS, describe, quoted
+from handcalc.errors import HandcalcError, SchemaError
+from handcalc.numbers import describe, quoted
 from handcalc.problem import Problem
 from handcalc.steps import HEAD_WEIGHTS
-
-MAX_BYTES = 1 << 20  # 1 MiB: a problem file is a few hundred bytes
+from handcalc.yamlfile import Mapping, Sequence, compose, read_text, shown_key
 
 KNOWN_KEYS = (
     "title", "layout", "tokens", "X", "W_q", "W_k", "W_v",
@@ -90,114 +87,10 @@ def parse(text: str, file: str = "<problem>") -> Problem:
 
 
 # --- reading ------------------------------------------------------------------------------
-def read_text(path: Path) -> str:
-    file = str(path)
-    try:
-        if path.is_dir():
-            raise InputFileError("is a directory, not a problem file").located(file)
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise InputFileError(f"is {size:,} bytes; a problem file may be at most 1 MiB").located(file)
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputFileError("no such file").located(file) from None
-    except PermissionError:
-        raise InputFileError("cannot be read: permission denied").located(file) from None
-    except OSError as error:
-        raise InputFileError(f"cannot be read: {error.strerror or error}").located(file) from None
-    if b"\0" in data:
-        raise InputFileError("is a binary file, not YAML text").located(file)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line_start = data.rfind(b"\n", 0, error.start) + 1
-        line = data.count(b"\n", 0, error.start) + 1
-        column = len(data[line_start : error.start].decode("utf-8-sig", errors="replace")) + 1
-        raise InputFileError(
-            f"is not UTF-8 text (byte {error.start + 1}, 0x{data[error.start]:02X}, cannot be read)"
-        ).located(file, line, column) from None
-
-
 def read_yaml(text: str, file: str) -> Any:
-    """The YAML document, after refusing anchors, aliases and merge keys before anything is
-    built: an alias is a reference, and a 400-byte file of nested aliases expands into
-    gigabytes."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        _check_events(YAML(typ="rt").parse(text), file)
-        return YAML(typ="rt").load(text)
-    except (YAMLError, ValueError, TypeError, OverflowError, RecursionError) as error:
-        raise yaml_error(error, text, file) from None
-
-
-def _check_events(events, file: str) -> None:
-    """Refuse what handcalc does not read: anchors and aliases, merge keys (``<<``), and
-    integers of more digits than Python converts."""
-    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, MappingStartEvent, ScalarEvent
-
-    open_collections: list[list[Any]] = []  # [is a mapping, nodes seen so far] of each open one
-    for event in events:
-        where = (file, event.start_mark.line + 1, event.start_mark.column + 1)
-        if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
-            raise YAMLSyntaxError(
-                "YAML anchors and aliases (& and *) are not allowed; write the matrix out in full"
-            ).located(*where)
-        if isinstance(event, CollectionEndEvent):
-            open_collections.pop()
-            continue
-        if not isinstance(event, (ScalarEvent, CollectionStartEvent)):
-            continue
-        is_key = bool(open_collections) and open_collections[-1][0] and open_collections[-1][1] % 2 == 0
-        if open_collections:
-            open_collections[-1][1] += 1
-        if isinstance(event, CollectionStartEvent):
-            open_collections.append([isinstance(event, MappingStartEvent), 0])
-        elif is_key and event.value == "<<" and event.style is None:
-            raise YAMLSyntaxError("YAML merge keys (<<) are not allowed; write the keys out in full").located(*where)
-        elif event.style is None and _digit_count(event.value) > MAX_DIGITS:
-            raise SchemaError(
-                f"a number of {_digit_count(event.value)} digits is too large to be a finite number"
-            ).located(*where)
-
-
-def yaml_error(error: Exception, text: str, file: str) -> HandcalcError:
-    """ruamel.yaml's error as one line, placed where the YAML went wrong."""
-    from ruamel.yaml.constructor import DuplicateKeyError
-    from ruamel.yaml.error import MarkedYAMLError
-    from ruamel.yaml.reader import ReaderError
-
-    if isinstance(error, RecursionError):
-        return YAMLSyntaxError("malformed YAML: nested too deeply").located(file)
-    if isinstance(error, ReaderError):  # a control character: placed by its index in the text
-        at = min(max(int(error.position), 0), len(text))
-        line, column = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
-        character = error.character if isinstance(error.character, int) else 0
-        return YAMLSyntaxError(
-            f"malformed YAML: the character U+{character:04X} is not allowed in YAML text"
-        ).located(file, line, column)
-    if not isinstance(error, MarkedYAMLError):
-        return YAMLSyntaxError(f"malformed YAML: {_first_line(str(error))}").located(file)
-    mark = error.problem_mark or error.context_mark
-    where = (mark.line + 1, mark.column + 1) if mark else ()
-    if isinstance(error, DuplicateKeyError):
-        found = re.match(r'found duplicate key "(.*?)"(?: with value "|$)', error.problem or "", re.DOTALL)
-        key = _key(found.group(1)) if found else "a key"
-        return SchemaError(f"duplicate key {key}; each key may appear only once").located(file, *where)
-    return YAMLSyntaxError(f"malformed YAML: {_first_line(error.problem or error.context or '')}").located(file, *where)
-
-
-def _digit_count(scalar: str) -> int:
-    """The digits of a plain scalar that YAML reads as an integer (0 for any other scalar)."""
-    digits = scalar.lstrip("+-").replace("_", "")
-    return len(digits) if digits.isdigit() else 0
-
-
-def _key(key: Any) -> str:
-    """A key as a message shows it: as written when it is a plain name, else quoted."""
-    text = str(key)
-    return text if text.isprintable() and 0 < len(text) <= 40 and " " not in text else quoted(text)
+    """The YAML document of a problem file, its mappings and lists knowing where each
+    item was written (see :mod:`handcalc.yamlfile` for what is refused)."""
+    return compose(text, file, keys="names such as X or W_q")
 
 
 def _fields(root: Any, file: str) -> dict[str, Any]:
@@ -221,8 +114,7 @@ def _canonical(mapping: Any, known: dict[str, str], file: str, inside: str = "")
     fields: dict[str, Any] = {}
     written: dict[str, Any] = {}
     for key, value in mapping.items():
-        line, column = mapping.lc.key(key)
-        where = (file, line + 1, column + 1)
+        where = (file, *mapping.key_places[key])
         if not isinstance(key, str):
             raise SchemaError(f"keys are names such as X or W_q, not {_shown(key)}").located(*where)
         canonical = known.get(_fold(key))
@@ -230,7 +122,7 @@ def _canonical(mapping: Any, known: dict[str, str], file: str, inside: str = "")
             raise SchemaError(_unknown(key, known, inside)).located(*where)
         if canonical in fields:
             raise SchemaError(
-                f"{_key(key)} repeats {written[canonical]} (keys ignore case and underscores); keep one"
+                f"{shown_key(key)} repeats {written[canonical]} (keys ignore case and underscores); keep one"
             ).located(*where)
         fields[canonical], written[canonical] = value, key
     return fields
@@ -240,7 +132,7 @@ def _unknown(key: str, known: dict[str, str], inside: str) -> str:
     close = difflib.get_close_matches(_fold(key), list(known), n=1, cutoff=0.6)
     names = list(known.values())
     hint = f"; did you mean {known[close[0]]}?" if close else f"; known keys: {', '.join(names)}"
-    return f"unknown key {_key(key)}{f' in {inside}' if inside else ''}{hint}"
+    return f"unknown key {shown_key(key)}{f' in {inside}' if inside else ''}{hint}"
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -290,7 +182,7 @@ def _shown(value: Any) -> str:
         return "null (nothing)"
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, (dict, Mapping)):
+    if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, (list, tuple)):
         return "a list"
@@ -298,30 +190,24 @@ def _shown(value: Any) -> str:
     return quoted(text) if isinstance(value, str) or len(text) > 40 else text
 
 
-def _first_line(text: str) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else "malformed YAML"
-    return line if len(line) <= 120 else line[:119] + "…"
-
-
 def _position(root: Any, path: tuple[Any, ...]) -> tuple[int, int]:
     """The 1-based line and column of the value at ``path`` (as deep as the file has it);
     keys match as they fold, so ``("heads", 1, "W_k")`` finds a head's ``wk``."""
-    line, column = 0, 0
+    line, column = 1, 1
     node = root
     for part in path:
-        if isinstance(part, str) and isinstance(node, dict):
+        if isinstance(part, str) and isinstance(node, Mapping):
             key = next((key for key in node if isinstance(key, str) and _fold(key) == _fold(part)), None)
             if key is None:
                 break
-            # an empty value (null) has no place of its own: ruamel gives the next token's
-            line, column = node.lc.key(key) if node[key] is None else node.lc.value(key)
-        elif isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            line, column = node.value_places[key]
+        elif isinstance(part, int) and isinstance(node, Sequence) and 0 <= part < len(node):
             key = part
-            line, column = node.lc.item(part)
+            line, column = node.places[part]
         else:
             break
         node = node[key]
-    return line + 1, column + 1
+    return line, column
 
 
 # --- a vector or a matrix, for handcalc softmax ---------------------------------------------

@@ -7,6 +7,7 @@ formats through :func:`format_number`, so no renderer rounds on its own.
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
@@ -14,7 +15,9 @@ from fractions import Fraction
 NEG_INF = "−∞"  # U+2212: a masked cell, never typed back in as a number
 ELLIPSIS = "⋯"
 MAX_DIGITS = 4000  # Python reads at most 4300 digits as an integer; a finite double needs 309
-LARGE = 1e10  # from here on a number is printed in scientific notation: 1.939e+10
+LARGE = 1e10  # from here on a whole number written is as precise as its digits: 5048000000000
+HUGE = 1e21  # from here on a number is printed in scientific notation (nobody writes it out)
+SNAP = 12  # significant digits a float is read to before it is rounded: 1.0499999999999998 is 1.05
 
 
 class NotANumber(ValueError):
@@ -74,19 +77,67 @@ def parse_number(value: object) -> Fraction:
     return number
 
 
+# A number as text, read as Fraction reads it, but by parts: "-2/4", "1_000", ".5e-3", "3."
+NUMBER_TEXT = re.compile(
+    r"(?P<sign>[-+]?)(?=[0-9]|\.[0-9])(?P<whole>[0-9]*(?:_[0-9]+)*)"
+    r"(?:\s*/\s*(?P<denominator>[0-9]+(?:_[0-9]+)*)"
+    r"|(?:\.(?P<fraction>[0-9]*(?:_[0-9]+)*))?(?:[eE](?P<exponent>[-+]?[0-9]+(?:_[0-9]+)*))?)"
+)
+MAX_ORDER = 308  # 1e309 is beyond double precision
+MIN_ORDER = -MAX_DIGITS  # 1e-4000: an exact fraction's denominator stays within MAX_DIGITS digits
+
+
+def decimal_order(whole: str, fraction: str, exponent: str) -> int | None:
+    """The power of ten of a decimal's first significant digit (``123.4e5`` → 7, ``0.05`` →
+    −2), from its digits, without converting it; None for zero; out-of-range exponents
+    (more than 6 digits) are clamped so that they count as too large or too small."""
+    exponent = exponent.replace("_", "").lstrip("+") or "0"
+    power = int(exponent) if len(exponent.lstrip("-")) <= 6 else (-1 if exponent[0] == "-" else 1) * 10**7
+    whole, fraction = whole.lstrip("0"), fraction.rstrip("0")
+    if whole:
+        return len(whole) - 1 + power
+    if fraction.strip("0"):
+        return -(len(fraction) - len(fraction.lstrip("0")) + 1) + power
+    return None
+
+
+def order_error(text: str, order: int | None) -> NotANumber | None:
+    """Why a decimal of this ``order`` cannot be read, if it cannot."""
+    if order is not None and order > MAX_ORDER:
+        return NotANumber(f"{quoted(text)} is too large to be a finite number")
+    if order is not None and order < MIN_ORDER:
+        return NotANumber(f"{quoted(text)} is too small to be a number handcalc reads (below 1e{MIN_ORDER}); write 0")
+    return None
+
+
 def _parse_fraction_text(text: str) -> Fraction:
+    """A number written as text (``"1/3"``, ``"-.5"``, ``"1e3"``) as an exact Fraction, its
+    digits and exponent bounded before any arithmetic: ``"1e-100000000"`` is refused at
+    once, where ``Fraction()`` would build a hundred-million-digit power of ten."""
     stripped = text.strip()
     if stripped.lower().lstrip("+-") in {"nan", "inf", "infinity", ".inf", ".nan"}:
         raise NotANumber(f"expected a finite number, found {quoted(text)}")
     if sum(char.isdigit() for char in stripped) > MAX_DIGITS:
         raise NotANumber(f"{quoted(text)} has more than {MAX_DIGITS} digits; write it shorter")
-    try:
-        number = Fraction(stripped)
-    except ZeroDivisionError:
-        raise NotANumber(f"bad fraction {quoted(text)}: division by zero") from None
-    except ValueError:
+    match = NUMBER_TEXT.fullmatch(stripped)
+    if match is None:
         hint = " (a fraction is written like \"1/3\")" if "/" in stripped else ""
-        raise NotANumber(f"expected a number, found {describe(text)}{hint}") from None
+        raise NotANumber(f"expected a number, found {describe(text)}{hint}")
+    sign = -1 if match["sign"] == "-" else 1
+    whole = match["whole"].replace("_", "")
+    if match["denominator"] is not None:
+        denominator = int(match["denominator"].replace("_", ""))
+        if denominator == 0:
+            raise NotANumber(f"bad fraction {quoted(text)}: division by zero")
+        number = Fraction(sign * int(whole), denominator)
+    else:
+        fraction, exponent = (match["fraction"] or "").replace("_", ""), match["exponent"] or ""
+        error = order_error(text, decimal_order(whole, fraction, exponent))
+        if error is not None:
+            raise error
+        power = int(exponent.replace("_", "") or 0) - len(fraction)  # |power| ≤ 308 + 2·MAX_DIGITS here
+        digits = int(whole + fraction or "0")
+        number = Fraction(sign * digits * 10**power) if power >= 0 else Fraction(sign * digits, 10**-power)
     if not math.isfinite(_to_float(number)):
         raise NotANumber(f"{quoted(text)} is too large to be a finite number")
     return number
@@ -101,8 +152,9 @@ def _to_float(number: Fraction) -> float:
 
 def format_number(x: float | Fraction, precision: int = 3) -> str:
     """A cell as printed: −∞, an integer when it is one, an exact Fraction as ``p/q``, else
-    ``precision`` decimals; scientific notation from 1e10 on, so that no table is widened
-    by a 40-digit number."""
+    ``precision`` decimals rounded half away from zero (0.0625 is 0.063). Written out in full
+    up to 10^21 (``5047999999999.998``), so that a student can copy it; scientific notation
+    beyond, which the marking reads at the precision it shows."""
     if isinstance(x, Fraction):
         return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
     x = float(x)
@@ -110,16 +162,27 @@ def format_number(x: float | Fraction, precision: int = 3) -> str:
         return NEG_INF if x < 0 else "∞"
     if math.isnan(x):
         return "nan"
-    if abs(x) >= LARGE:
+    if abs(x) >= HUGE:
         return f"{x:.{precision}e}"
     nearest = round(x)
     if x == nearest or (nearest != 0 and abs(x - nearest) <= 1e-12 * abs(x)):  # 0.9999999999999999 is 1
-        text = str(int(nearest))
-    else:
-        text = f"{x:.{precision}f}"
-        if float(text) == 0:
-            text = text.lstrip("-")  # no "-0.000"
-    return text
+        return str(int(nearest))
+    text = _fixed(x, precision)
+    return text.lstrip("-") if float(text) == 0 else text  # no "-0.000"
+
+
+def _fixed(x: float, precision: int) -> str:
+    """``x`` to ``precision`` decimals, halves away from zero on the number it stands for."""
+    text = f"{x:.{precision}f}"
+    t = abs(x) * 10.0**precision
+    if abs(t - math.floor(t) - 0.5) > 1e-6 * max(1.0, t):  # not near a half: the fast way is right
+        return text
+    return f"{_snapped(x).quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP):f}"
+
+
+def _snapped(x: float) -> Decimal:
+    """A float as the decimal it stands for: its first ``SNAP`` significant digits."""
+    return Decimal(f"{x:.{SNAP}g}")
 
 
 def format_shape(shape: tuple[int, ...]) -> str:
@@ -128,10 +191,11 @@ def format_shape(shape: tuple[int, ...]) -> str:
 
 
 def round_half_away(x: float | Fraction, digits: int) -> float | Fraction:
-    """``x`` rounded to ``digits`` decimals, halves away from zero, as a calculator shows it.
+    """``x`` rounded to ``digits`` decimals, halves away from zero, as taught in school.
 
-    A float is rounded as it prints (2.675 is 2.68, not the 2.67 its binary value gives);
-    a Fraction stays exact; −∞ stays −∞."""
+    A Fraction is rounded exactly and stays a Fraction; a float is rounded as the decimal it
+    stands for (1.5 · 0.7 = 1.0499999999999998 in floats is 1.05, which is 1.1; 2.675 is
+    2.68); −∞ stays −∞."""
     if isinstance(x, Fraction):
         unit = Fraction(1, 10**digits)
         return (1 if x >= 0 else -1) * math.floor(abs(x) / unit + Fraction(1, 2)) * unit
@@ -139,12 +203,29 @@ def round_half_away(x: float | Fraction, digits: int) -> float | Fraction:
         return x
     with localcontext() as context:
         context.prec = 400  # room for every digit of a double and the decimals asked for
-        return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+        return float(_snapped(x).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+def round_array(x, digits: int):
+    """Every float of an array rounded half away from zero to ``digits`` decimals, as
+    :func:`round_half_away` does (a value within ``SNAP`` digits of a half is the half),
+    in whole-array arithmetic; ±∞ and nan stay."""
+    import numpy as np
+
+    x = np.asarray(x, dtype=float)
+    scale = 10.0**digits
+    with np.errstate(invalid="ignore", over="ignore"):
+        t = np.abs(x) * scale
+        r = np.floor(t + 0.5 + 10.0 ** (1 - SNAP) * np.maximum(1.0, t))
+        return np.where(np.isfinite(t), np.sign(x) * r / scale, x)
 
 
 def round_cells(value, digits: int):
-    """Every cell of an array rounded half away from zero to ``digits`` decimals, as floats:
-    the carried rounding of ``round:``, for the computation and for marking alike."""
+    """Every cell of an array rounded half away from zero to ``digits`` decimals: the
+    carried rounding of ``round:``, for the computation and for marking alike. Exact
+    Fractions are rounded exactly and stay Fractions; floats are rounded as decimals."""
     import numpy as np
 
-    return np.vectorize(lambda x: float(round_half_away(x, digits)), otypes=[float])(value)
+    if value.dtype == object:
+        return np.vectorize(lambda x: round_half_away(x, digits), otypes=[object])(value)
+    return round_array(value, digits)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from handcalc.errors import MaskError, SchemaError, ShapeError
-from handcalc.numbers import NotANumber, describe, format_shape, parse_number, quoted
+from handcalc.numbers import NUMBER_TEXT, NotANumber, describe, format_shape, parse_number, quoted
 from handcalc.steps import (
     AXIS_WORD,
     HEAD_WEIGHTS,
@@ -171,6 +171,8 @@ class Problem:
             )
         elif not isinstance(self.heads, (list, tuple)) or not self.heads:
             raise SchemaError("heads must be a list of one or more {W_q, W_k, W_v}", path=("heads",))
+        elif len(self.heads) > MAX_DIM:
+            raise SchemaError(f"{len(self.heads)} heads; handcalc takes at most {MAX_DIM}", path=("heads",))
 
     def _head_list(self) -> Any:
         return self.heads if self.multi_head else [{name: getattr(self, name) for name in HEAD_WEIGHTS}]
@@ -350,8 +352,5 @@ def _scores_axes(layout: str) -> str:
 
 
 def _looks_numeric(text: str) -> bool:
-    try:
-        parse_number(text)
-    except NotANumber:
-        return False
-    return True
+    """Written as a number (``2``, ``"1/3"``, ``1e999``), whether or not it is a usable one."""
+    return NUMBER_TEXT.fullmatch(text.strip()) is not None

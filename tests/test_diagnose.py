@@ -294,7 +294,10 @@ def test_the_sample_of_typical_mistakes_is_diagnosed():
     marks = marked("self_attention_mistakes.yaml")
     diagnoses = {step.name: step.diagnosis for step in marks.steps}
     assert diagnoses == {"Q": None, "K": None, "V": None, "scores": TRANSPOSED_COLUMNS, "exp": None,
-                         "sums": SUMS_COLUMNS, "A": AXIS_COLUMNS, "Z": None}  # fmt: skip
+                         "sums": SUMS_COLUMNS, "A": None, "Z": None}  # fmt: skip
+    # A is exp over the student's own (wrong) sums: one mistake, diagnosed once, then carried
+    carried = {step.name: step.carried_from for step in marks.steps if step.count("carried")}
+    assert carried == {"A": ("sums",), "Z": ("sums",)}
     q = next(step for step in marks.steps if step.name == "Q")
     assert (q.count("wrong"), q.first_wrong.index) == (1, (1, 2))  # one slip: Q[2,3]
     assert sum(step.count("blank") for step in marks.steps) == 2

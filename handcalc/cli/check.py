@@ -19,13 +19,21 @@ class MarksFormat(str, Enum):
     json = "json"
 
 
+def _finite(value: float | None) -> float | None:
+    """--tolerance is a finite number (nan and inf are usage errors)."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number")
+    return value
+
 
 @app.command()
 def check(
     problem_file: Annotated[Path, typer.Argument(metavar="PROBLEM", help="The problem YAML file, or a class manifest (class.yaml of worksheet --roster).")],
     answers: Annotated[list[Path], typer.Argument(metavar="ANSWERS...", help="Answers files, filled PDF forms, or folders of them.")],
-    tolerance: Annotated[Optional[float], typer.Option(min=0, metavar="X", help="Right within X, instead of half a unit in the last written place.")] = None,
-    ecf: Annotated[bool, typer.Option("--ecf", help="Give full credit to cells right from the student's own earlier answers.")] = False,
+    tolerance: Annotated[Optional[float], typer.Option(min=0, metavar="X", callback=_finite, help="Right within X, instead of half a unit in the last written place.")] = None,
+    ecf: Annotated[bool, typer.Option("--ecf", help="Give full credit (and exit 0) to cells right from the student's own earlier answers.")] = False,
     report: Annotated[Optional[Path], typer.Option(metavar="CSV", help="Write one row per answers file (per student of a class) to this CSV file.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --report if it exists.")] = False,
     precision: Annotated[int, typer.Option(min=0, max=15, metavar="N", help="Decimals shown for true values.")] = 3,
@@ -49,7 +57,7 @@ def check(
         from handcalc.marking.class_marks import expand
 
         answers = expand(answers)
-        marked = [_mark(trace, path, tolerance, problem.round, single=len(answers) == 1) for path in answers]
+        marked = _mark(trace, answers, tolerance, problem.round)
         fmt = output_format(format, formats=MarksFormat)
         emit(_marks_output(marked, trace, fmt, precision, full, ecf))
         if report is not None:
@@ -61,25 +69,33 @@ def check(
         typer.echo(f"Error: {marks.error}", err=True)
     if unreadable:
         raise typer.Exit(3)
-    if not all(marks.all_right for marks in marked):
+    if not all(marks.passed(ecf) for marks in marked):
         raise typer.Exit(1)
 
 
-def _mark(trace, path: Path, tolerance: float | None, digits: int | None, single: bool):
-    """One answers file marked; in a batch, an unreadable one is a row saying why."""
+def _mark(trace, paths: list[Path], tolerance: float | None, digits: int | None):
+    """The answers files marked together; in a batch, an unreadable one is a row saying why."""
     from handcalc.answers import load_answers
-    from handcalc.check import Marks, mark
+    from handcalc.check import Marks, mark_many
 
-    try:
-        if path.suffix.lower() == ".pdf":  # a filled form of a fillable sheet
-            from handcalc.marking.pdf_forms import form_answers, read_form
+    read: dict[int, list] = {}
+    marked: list = [None] * len(paths)
+    for k, path in enumerate(paths):
+        try:
+            if path.suffix.lower() == ".pdf":  # a filled form of a fillable sheet
+                from handcalc.marking.pdf_forms import form_answers, read_form
 
-            return mark(trace, form_answers(read_form(path), trace), str(path), tolerance, digits)
-        return mark(trace, load_answers(path, trace), str(path), tolerance, digits)
-    except HandcalcError as error:
-        if single:
-            raise
-        return Marks(str(path), error=str(error))
+                read[k] = form_answers(read_form(path), trace)
+            else:
+                read[k] = load_answers(path, trace)
+        except HandcalcError as error:
+            if len(paths) == 1:
+                raise
+            marked[k] = Marks(str(path), error=str(error))
+    done = mark_many(trace, list(read.values()), [str(paths[k]) for k in read], tolerance, digits)
+    for k, marks in zip(read, done, strict=True):
+        marked[k] = marks
+    return marked
 
 
 def _marks_output(marked, trace, fmt: str, precision: int, full: bool, ecf: bool):

@@ -64,6 +64,9 @@ def _finish(session, talk, save: Optional[Path], source: Path, code: int) -> Non
     """The entries saved, then the summary as ``check`` prints it."""
     from handcalc.practice import answers_text, final_marks
 
+    if not session.entries:
+        talk.say("  nothing entered, nothing to mark" + (" or save" if save is not None else ""))
+        raise typer.Exit(code)
     failed = None
     if save is not None:
         try:

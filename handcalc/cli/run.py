@@ -8,11 +8,11 @@ import typer
 
 from handcalc.cli import app
 from handcalc.cli.common import (
-    FORMAT_HELP,
+    RUN_FORMAT_HELP,
     Explain,
-    Format,
     Full,
     Layout,
+    RunFormat,
     ShowWork,
     check_cell,
     check_output,
@@ -24,6 +24,7 @@ from handcalc.cli.common import (
     problem_path,
     steps_of,
     width,
+    write_xlsx,
 )
 
 
@@ -36,8 +37,8 @@ def run(
     only: Annotated[Optional[str], typer.Option(metavar="STEPS", help="Show only these steps, e.g. A,Z (a short name: every head's; h2: all of head 2's).")] = None,
 
 
-    format: Annotated[Optional[Format], typer.Option("--format", "-f", help=FORMAT_HELP)] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write to this file (its extension sets the format: .txt .json .md .tex .html; - is the terminal).")] = None,
+    format: Annotated[Optional[RunFormat], typer.Option("--format", "-f", help=RUN_FORMAT_HELP)] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write to this file (its extension sets the format: .txt .json .md .tex .html .xlsx; - is the terminal).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
     full: Full = False,
     show_work: ShowWork = False,
@@ -51,7 +52,7 @@ def run(
     from handcalc.render import RenderOptions, renderer
 
     with errors():
-        fmt = output_format(format, output)
+        fmt = output_format(format, output, RunFormat)
         source = problem_path(file, example)
         if output is not None:
             check_output(output, force, source)  # before any work
@@ -66,6 +67,10 @@ def run(
         )
         if cell is not None:
             options = replace(options, cell=check_cell(cell, trace, options))
+        if fmt == "xlsx":  # every step, as live formulas
+            from handcalc.render import xlsx
+
+            return write_xlsx(lambda: xlsx.render(trace, options.precision, problem.round), output, force, source)
         emit(renderer(fmt)(trace, options), output, force, protect=source)
 
 

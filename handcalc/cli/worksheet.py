@@ -14,6 +14,7 @@ class SheetFormat(str, Enum):
     pdf = "pdf"
     html = "html"
     markdown = "markdown"
+    xlsx = "xlsx"
 
 
 class Paper(str, Enum):
@@ -31,7 +32,7 @@ class Mask(str, Enum):
 @app.command()
 def worksheet(
     problem_file: Annotated[Optional[Path], typer.Argument(metavar="PROBLEM", help="The problem YAML file (or make problems with --variants/--seed).")] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The file to write: .pdf, .html or .md (- for stdout).")] = ...,
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The file to write: .pdf, .html, .md or .xlsx (- for stdout).")] = ...,
     blank: Annotated[Optional[str], typer.Option(metavar="STEPS", help="The steps to leave blank, e.g. A,Z or h2.A (default: every computed step).")] = None,
     level: Annotated[Optional[int], typer.Option(min=1, max=3, metavar="N", help="1: only A and Z blank; 2: from the scores on; 3: everything after the inputs.")] = None,
     key: Annotated[bool, typer.Option("--key", help="The answer key: every blank filled with its answer.")] = False,
@@ -48,7 +49,7 @@ def worksheet(
     mask: Annotated[Optional[Mask], typer.Option(help="Generated problems: none or causal.")] = None,
     base: Annotated[Optional[str], typer.Option(metavar="B", help="Generated problems: e, or a number > 1 such as 3.")] = None,
     layout: Annotated[Optional[Layout], typer.Option(help="Generated problems: tokens as columns or rows.")] = None,
-    format: Annotated[Optional[SheetFormat], typer.Option("--format", "-f", help="pdf, html (a printable page) or markdown (default: as the -o extension says, else pdf).", show_default=False)] = None,
+    format: Annotated[Optional[SheetFormat], typer.Option("--format", "-f", help="pdf, html (a printable page), markdown or xlsx (a spreadsheet to fill in); default: as the -o extension says, else pdf.", show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
     roster: Annotated[Optional[Path], typer.Option(metavar="CSV", help="A class: a CSV with id and name columns; -o is then a folder with each student's sheet, key, problem and answers template.")] = None,
 ) -> None:
@@ -148,6 +149,10 @@ def _sheet_output(sheets, fmt: str, paper: str):
         from handcalc.render.typst import pdf
 
         return pdf(sheets, paper)
+    if fmt == "xlsx":
+        from handcalc.render.xlsx import worksheets
+
+        return worksheets(sheets)
     if fmt == "html":
         from handcalc.render.sheet_html import render
 

@@ -159,12 +159,9 @@ def read_manifest(path: Path) -> Manifest:
 
 
 def _place(node: Any, key: Any) -> tuple[int | None, int | None]:
-    """The 1-based line and column of ``node[key]`` (or of ``node``) in a round-trip tree."""
+    """The 1-based line and column of ``node[key]`` as read by handcalc.yamlfile (of the
+    file's start when there is no key)."""
     try:
-        if key is not None:
-            line, column = node.lc.key(key) if isinstance(node, Mapping) else node.lc.item(key)
-        else:
-            line, column = node.lc.line, node.lc.col
-        return line + 1, column + 1
+        return node.key_places[key] if isinstance(node, Mapping) else node.places[key]
     except (AttributeError, KeyError, IndexError, TypeError):
         return 1, 1

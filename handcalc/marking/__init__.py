@@ -1,1 +1,4 @@
-"""Marking: answers handed back (files and filled PDF forms) and a class marked at once."""
+"""Marking: the precision model (``precision``), the two recomputed chains a cell is
+compared with (``chains``, ``batch``), the diagnosis from a student's own numbers
+(``mistakes``), answers handed back as filled PDF forms and a class marked at once.
+``handcalc.check`` is the public entry."""

@@ -14,12 +14,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from handcalc.check import BLANK, CARRIED, RIGHT, WRONG, CellMark, Marks, StepMarks
+from handcalc.check import BLANK, CARRIED, EXACT, RIGHT, WRONG, CellMark, Marks, StepMarks
 from handcalc.numbers import format_number
 from handcalc.render import RenderOptions
 from handcalc.render.blocks import CONSTANTS, EXPLAIN, GRID, HEADING, NOTE, TITLE, WORK, Block
 from handcalc.render.grid import Block as Matrix
-from handcalc.render.grid import Cell, fitted, heading, matrix, operand, product
+from handcalc.render.grid import OPERAND, Cell, fitted, heading, matrix, operand, product
 from handcalc.steps import short
 from handcalc.trace import PRODUCT, Trace
 
@@ -37,9 +37,11 @@ def blocks(marks: Marks, trace: Trace, options: RenderOptions, ecf: bool) -> Ite
         step = trace[step_marks.name]
         yield Block(HEADING, heading(step), step=step)
         yield Block(CONSTANTS, counts(step_marks), step=step)
-        yield Block(GRID, grid=fitted(lambda edge, s=step_marks: _grid(s, trace, options, edge), options.width - 2, options.full), step=step)
-        if step_marks.diagnosis:
-            yield Block(NOTE, step_marks.diagnosis, step=step)
+        build = lambda edge, s=step_marks: _grid(s, marks, trace, options, edge)  # noqa: E731
+        yield Block(GRID, grid=fitted(build, options.width - 2, options.full), step=step)
+        for note in (step_marks.diagnosis, step_marks.note):
+            if note:
+                yield Block(NOTE, note, step=step)
         if (wrong := step_marks.first_wrong) is not None and (line := _work(step_marks, wrong, trace, options)):
             yield Block(WORK, lines=(line,), step=step)
 
@@ -62,7 +64,7 @@ def counts(step: StepMarks) -> str:
     return ", ".join(shown)
 
 
-def _grid(step_marks: StepMarks, trace: Trace, options: RenderOptions, edge: int | None):
+def _grid(step_marks: StepMarks, marks: Marks, trace: Trace, options: RenderOptions, edge: int | None):
     step = trace[step_marks.name]
     cells = np.empty(step.shape, dtype=object)
     for cell in step_marks.cells:
@@ -73,8 +75,25 @@ def _grid(step_marks: StepMarks, trace: Trace, options: RenderOptions, edge: int
     this = Matrix(short(step.name), step.value, step.rows, step.cols, cells=cells)
     if step.kind != PRODUCT:
         return matrix(this, options.precision, edge)
-    left, right = (operand(trace, ref) for ref in step.operands)
+    carried = step_marks.count(CARRIED) > 0
+    left, right = (_operand(trace, ref, marks, carried) for ref in step.operands)
     return product(left, right, this, options.precision, edge)
+
+
+def _operand(trace: Trace, ref, marks: Marks, carried: bool) -> Matrix:
+    """An operand drawn beside a product: the student's own ("your A", blanks filled
+    with the true values) where the step's carried cells were worked out from it, else
+    the true one."""
+    theirs = next((s for s in marks.steps if s.name == ref.name), None)
+    if not carried or theirs is None or not any(c.verdict in (WRONG, CARRIED) for c in theirs.cells):
+        return operand(trace, ref)
+    step = trace[ref.name]
+    value = np.array(step.value, dtype=float)
+    for cell in theirs.cells:
+        if not math.isnan(cell.given):
+            value[cell.index] = cell.given
+    block = Matrix(f"your {short(step.name)}", value, step.rows, step.cols, OPERAND)
+    return block.transposed() if ref.T else block
 
 
 def _marked(cell: CellMark, precision: int) -> Cell:
@@ -86,10 +105,11 @@ def _marked(cell: CellMark, precision: int) -> Cell:
 
 
 def _written(cell: CellMark, precision: int) -> str:
-    """The number as the student wrote it: with their decimals (or their text)."""
+    """The number as the student wrote it: with their decimals (in full for ``5.048e+12``),
+    or their text."""
     if cell.text is not None:
         return cell.text
-    return format_number(cell.given, cell.places if cell.places >= 0 else precision)
+    return format_number(cell.given, min(max(cell.places, 0), 15) if cell.places < EXACT else precision)
 
 
 def _work(step_marks: StepMarks, cell: CellMark, trace: Trace, options: RenderOptions) -> str | None:
@@ -106,8 +126,9 @@ def _work(step_marks: StepMarks, cell: CellMark, trace: Trace, options: RenderOp
 # --- JSON ------------------------------------------------------------------------------------
 def to_json(all_marks: list[Marks], ecf: bool) -> str:
     """``{"files": [{"file", "score", "steps": [{"name", "right", "wrong", "blank", "carried",
-    "diagnosis", "cells": [{"row", "col", "given", "expected", "verdict"}]}]}]}``; ``cells``
-    lists every cell that is not right, rows and columns counted from 1."""
+    "diagnosis", "carried_from", "cells": [{"row", "col", "given", "expected", "verdict"}]}]}]}``;
+    ``cells`` lists every cell that is not right, rows and columns counted from 1; a blank or
+    masked cell is null."""
     files = []
     for marks in all_marks:
         entry = {"file": marks.file, "score": marks.score(ecf)}
@@ -121,21 +142,21 @@ def to_json(all_marks: list[Marks], ecf: bool) -> str:
 def _step_json(step: StepMarks) -> dict:
     counts = {verdict: step.count(verdict) for verdict in (RIGHT, WRONG, BLANK, CARRIED)}
     cells = [
-        {"row": _row(cell), "col": cell.index[-1] + 1, "given": cell.text if cell.text is not None else _value(cell.given),
+        {"row": _row(cell), "col": cell.index[-1] + 1, "given": _value(cell.given),
          "expected": _value(cell.expected), "verdict": cell.verdict}
         for cell in step.cells if cell.verdict != RIGHT
     ]  # fmt: skip
-    return {"name": step.name, **counts, "diagnosis": step.diagnosis, "cells": cells}
+    return {"name": step.name, **counts, "diagnosis": step.diagnosis, "carried_from": list(step.carried_from),
+            "cells": cells}
 
 
 def _row(cell: CellMark) -> int:
     return cell.index[0] + 1 if len(cell.index) == 2 else 1
 
 
-def _value(x: float) -> float | str | None:
-    if math.isnan(x):
-        return None
-    return "-inf" if math.isinf(x) else x
+def _value(x: float) -> float | None:
+    """A cell for JSON: null for a blank or a masked cell, as in ``run``'s JSON."""
+    return None if math.isnan(x) or math.isinf(x) else x
 
 
 # --- Markdown ---------------------------------------------------------------------------------
@@ -145,6 +166,7 @@ def markdown(marks: Marks, trace: Trace, options: RenderOptions, ecf: bool) -> d
     from handcalc.render.markdown import code, escape, table
 
     drawn: dict[str, list[str]] = {}
+    carried = {step.note for step in marks.steps if step.note}  # "follows from your A": no diagnosis
     for block in blocks(marks, trace, options, ecf):
         if block.step is None or block.kind == HEADING:
             continue  # the file's summary and the legend, and the heading the platform names
@@ -154,7 +176,8 @@ def markdown(marks: Marks, trace: Trace, options: RenderOptions, ecf: bool) -> d
         elif block.kind == GRID:
             parts.append(table(block.grid))
         elif block.kind == NOTE:
-            parts.append(f"**Diagnosis:** {escape(block.text)}")
+            label = "Carried" if block.text in carried else "Diagnosis"
+            parts.append(f"**{label}:** {escape(block.text)}")
         elif block.kind == WORK:
             parts.append(code(block.lines))
     return {name: "\n\n".join(parts) for name, parts in drawn.items()}

@@ -1,0 +1,365 @@
+"""Reading a YAML file, fast and bounded, keeping where every value was written.
+
+A file is read as at most 1 MiB of UTF-8 text (devices, FIFOs and directories are refused
+before a byte is read), parsed by libyaml (ruamel.yaml.clib's C parser; ruamel.yaml's own
+pure-Python parser where it is not installed), and composed here from the parser's events.
+Only what handcalc's files need is accepted, each refusal placed at ``file:line:column``:
+
+* anchors and aliases (``&a``, ``*a``: a 400-byte file of nested aliases is gigabytes),
+  merge keys (``<<``), tags (``!!int``, ``!foo``), any ``%YAML`` version but 1.2, and a
+  second document;
+* lists and mappings nested more than ``MAX_DEPTH`` deep, and lists of more than
+  ``MAX_ITEMS`` items (the largest matrix is 256×256), refused as soon as they are read;
+* integers of more than ``MAX_DIGITS`` digits and numbers outside double precision.
+
+Plain scalars are resolved as YAML 1.2 (``1e3`` is a number, ``yes`` is text); dates are
+recognised only so that a message can call them dates.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import stat
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from handcalc.errors import HandcalcError, InputFileError, SchemaError, YAMLSyntaxError
+from handcalc.numbers import MAX_DIGITS, MAX_ORDER, decimal_order, order_error, quoted
+
+MAX_BYTES = 1 << 20  # 1 MiB: a 256×256 problem of small integers is about 850 KB
+MAX_DEPTH = 5  # heads (a list) of heads (mappings) of matrices (lists) of rows (lists), in the problem
+MAX_ITEMS = 256  # rows, columns, tokens and heads: at most 256 each
+MAX_KEYS = 4096  # keys of a mapping, mappings in a list: steps of many heads, students of a class
+
+# YAML's printable characters (YAML 1.2 §5.1); anything else is refused where it stands
+NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+NULLS = {"", "~", "null", "Null", "NULL"}
+BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+INTEGER = re.compile(r"[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+|0b[01_]+")
+FLOAT = re.compile(r"[-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?")
+SPECIAL_FLOAT = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}.*)?")
+
+
+# --- the text of a file -------------------------------------------------------------------
+def read_text(path: Path, kind: str = "problem file") -> str:
+    """The UTF-8 text of the file at ``path``: a regular file of at most 1 MiB, refused
+    in one line otherwise. A FIFO or a device is refused from its mode, without a read
+    that could block or never end."""
+    file = str(path)
+    try:
+        _refuse_special(os.stat(path).st_mode, kind, file)
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        try:
+            info = os.fstat(descriptor)  # the file opened, which may not be the one looked at
+            _refuse_special(info.st_mode, kind, file)
+            data = _read_at_most(descriptor, MAX_BYTES + 1)
+        finally:
+            os.close(descriptor)
+    except FileNotFoundError:
+        raise InputFileError("no such file").located(file) from None
+    except PermissionError:
+        raise InputFileError("cannot be read: permission denied").located(file) from None
+    except OSError as error:
+        raise InputFileError(f"cannot be read: {error.strerror or error}").located(file) from None
+    if len(data) > MAX_BYTES:
+        size = f"{info.st_size:,} bytes" if info.st_size > MAX_BYTES else f"more than {MAX_BYTES:,} bytes"
+        raise InputFileError(f"is {size}; a {kind} may be at most 1 MiB").located(file)
+    return _decode(data, file)
+
+
+def _refuse_special(mode: int, kind: str, file: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise InputFileError(f"is a directory, not a {kind}").located(file)
+    if not stat.S_ISREG(mode):
+        what = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        raise InputFileError(f"is {what}, not a {kind}; give a regular file").located(file)
+
+
+def _read_at_most(descriptor: int, limit: int) -> bytes:
+    chunks, size = [], 0
+    while size < limit:
+        chunk = os.read(descriptor, limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _decode(data: bytes, file: str) -> str:
+    """UTF-8 text (a byte-order mark is dropped) with only YAML's printable characters."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        line = data.count(b"\n", 0, error.start) + 1
+        column = len(data[line_start : error.start].decode("utf-8", errors="replace")) + 1
+        raise InputFileError(
+            f"is not UTF-8 text (byte {error.start + 1}, 0x{data[error.start]:02X}, cannot be read)"
+        ).located(file, line, column) from None
+    bad = NOT_PRINTABLE.search(text)
+    if bad:
+        at = bad.start()
+        line, column = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+        if bad.group() == "\0":
+            raise InputFileError("is a binary file (a NUL byte here), not YAML text").located(file, line, column)
+        raise YAMLSyntaxError(
+            f"malformed YAML: the character U+{ord(bad.group()):04X} is not allowed in YAML text"
+        ).located(file, line, column)
+    return text
+
+
+# --- the document, composed from the parser's events ----------------------------------------
+@dataclass(frozen=True)
+class Scalar:
+    """A scalar as written: its text, whether it was quoted, and its 1-based place."""
+
+    text: str
+    quoted: bool
+    line: int
+    column: int
+
+
+class Mapping(dict):
+    """A mapping that knows where each key and each value was written (1-based)."""
+
+    def __init__(self, items, key_places, value_places) -> None:
+        super().__init__(items)
+        self.key_places, self.value_places = key_places, value_places
+
+
+class Sequence(list):
+    """A list that knows where each item was written (1-based)."""
+
+    def __init__(self, items, places) -> None:
+        super().__init__(items)
+        self.places = places
+
+
+def compose(text: str, file: str, keys: str = "names", scalar: Callable | None = None, pairs: bool = False) -> Any:
+    """The one document of ``text``: Mappings, Sequences and scalars, or None when it is
+    empty. ``keys`` says in a message what a key should be ("names such as X").
+
+    By default a scalar is resolved as YAML 1.2 (``resolve``) and a mapping is a Mapping
+    whose keys are unique; ``scalar(text, quoted, line, column)`` makes scalars instead,
+    and with ``pairs`` a mapping is a list of its (key, value) pairs, as written."""
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        return _Composer(file, scalar, keys, pairs).run(_parser(text), text)
+    except (YAMLError, RecursionError) as error:
+        raise yaml_error(error, text, file) from None
+
+
+def _parser(text: str):
+    """The event source: the C parser's ``get_event``, else the pure-Python parser's."""
+    try:
+        from _ruamel_yaml import CParser
+    except ImportError:  # no compiler on this platform: the same events, slower
+        from ruamel.yaml import YAML
+
+        return iter(YAML(typ="safe", pure=True).parse(text)).__next__
+    return CParser(text).get_event
+
+
+class _Composer:
+    def __init__(self, file: str, scalar: Callable | None, keys: str, pairs: bool) -> None:
+        self.file, self.scalar, self.keys, self.pairs = file, scalar, keys, pairs
+
+    def refuse(self, error: HandcalcError, mark) -> HandcalcError:
+        return error.located(self.file, mark.line + 1, mark.column + 1)
+
+    def run(self, next_event, text: str) -> Any:
+        from ruamel.yaml.events import (
+            AliasEvent,
+            DocumentStartEvent,
+            MappingEndEvent,
+            MappingStartEvent,
+            ScalarEvent,
+            SequenceEndEvent,
+            SequenceStartEvent,
+            StreamEndEvent,
+        )
+
+        make = self.scalar or self.resolved
+        # each open collection: [is a mapping, its items, their places, its own mark]
+        stack: list[list] = [[False, [], [], None]]
+        documents = 0
+        while True:
+            event = next_event()
+            kind = event.__class__
+            if kind is ScalarEvent:
+                mark = event.start_mark
+                if event.anchor is not None or event.tag is not None:
+                    self.refuse_feature(event, mark)
+                top = stack[-1]
+                items = top[1]
+                if len(items) >= (2 * MAX_KEYS if top[0] else MAX_ITEMS) and stack[1:]:
+                    raise self.refuse(_too_many(top[0]), mark)
+                plain = not event.style
+                if plain and top[0] and len(items) % 2 == 0 and event.value == "<<":
+                    raise self.refuse(YAMLSyntaxError("YAML merge keys (<<) are not allowed; write the keys out in full"), mark)
+                items.append(make(event.value, not plain, mark.line + 1, mark.column + 1))
+                top[2].append((mark.line + 1, mark.column + 1))
+            elif kind is SequenceStartEvent or kind is MappingStartEvent:
+                mark = event.start_mark
+                if event.anchor is not None or event.tag is not None:
+                    self.refuse_feature(event, mark)
+                top = stack[-1]
+                if len(stack) > MAX_DEPTH:
+                    raise self.refuse(YAMLSyntaxError(
+                        f"lists and mappings nested more than {MAX_DEPTH} deep; a matrix is a list of rows"), mark)
+                # a list of mappings (heads, a class's students) may be longer than a matrix
+                limit = 2 * MAX_KEYS if top[0] else MAX_KEYS if kind is MappingStartEvent else MAX_ITEMS
+                if len(top[1]) >= limit and stack[1:]:
+                    raise self.refuse(_too_many(top[0] or limit == MAX_KEYS), mark)
+                if top[0] and len(top[1]) % 2 == 0:
+                    what = "a mapping" if kind is MappingStartEvent else "a list"
+                    raise self.refuse(SchemaError(f"keys are {self.keys}, not {what}"), mark)
+                stack.append([kind is MappingStartEvent, [], [], mark])
+            elif kind is SequenceEndEvent or kind is MappingEndEvent:
+                is_mapping, items, places, mark = stack.pop()
+                stack[-1][1].append(self.mapping(items, places) if is_mapping else Sequence(items, places))
+                stack[-1][2].append((mark.line + 1, mark.column + 1))
+            elif kind is AliasEvent:
+                self.refuse_feature(event, event.start_mark)
+            elif kind is DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise self.refuse(YAMLSyntaxError("malformed YAML: a second document; a file holds one"),
+                                      event.start_mark)
+                if event.version not in (None, (1, 2)):
+                    raise _version_error(event.version, text, self.file)
+            elif kind is StreamEndEvent:
+                root = stack[0][1]
+                return root[0] if root else None
+
+    def refuse_feature(self, event, mark) -> None:
+        if getattr(event, "tag", None) is not None and getattr(event, "anchor", None) is None:
+            raise self.refuse(YAMLSyntaxError(
+                f"YAML tags ({_tag(event.tag)}) are not allowed; write the value without one"), mark)
+        raise self.refuse(YAMLSyntaxError(
+            "YAML anchors and aliases (& and *) are not allowed; write the matrix out in full"), mark)
+
+    def mapping(self, items: list, places: list) -> Mapping | list[tuple]:
+        keys, values = items[::2], items[1::2]
+        if self.pairs:
+            return list(zip(keys, values))
+        key_places, value_places = {}, {}
+        for key, value, key_at, value_at in zip(keys, values, places[::2], places[1::2], strict=True):
+            if key in key_places:
+                raise SchemaError(f"duplicate key {shown_key(key)}; each key may appear only once").located(
+                    self.file, *key_at)
+            key_places[key] = key_at
+            # an empty value (null) has no place of its own: its key's is given instead
+            value_places[key] = key_at if value is None else value_at
+        return Mapping(zip(keys, values), key_places, value_places)
+
+    def resolved(self, text: str, quoted_: bool, line: int, column: int) -> Any:
+        if quoted_:
+            return text
+        try:
+            return resolve(text)
+        except SchemaError as error:
+            raise error.located(self.file, line, column) from None
+
+
+def _too_many(mapping: bool) -> SchemaError:
+    if mapping:
+        return SchemaError(f"more than {MAX_KEYS} keys, or mappings in one list")
+    return SchemaError(f"a list of more than {MAX_ITEMS} items; handcalc takes at most {MAX_ITEMS} rows, "
+                       "columns, tokens and heads")
+
+
+def _tag(tag: str) -> str:
+    return "!!" + tag.rsplit(":", 1)[-1] if tag.startswith("tag:yaml.org,2002:") else tag[:40]
+
+
+def _version_error(version, text: str, file: str) -> HandcalcError:
+    at = text.find("%YAML")
+    line = text.count("\n", 0, at) + 1 if at >= 0 else 1
+    written = ".".join(str(part) for part in version)
+    return YAMLSyntaxError(f"%YAML {written}: handcalc reads YAML 1.2; remove the %YAML line").located(file, line, 1)
+
+
+def resolve(text: str) -> Any:
+    """A plain scalar as YAML 1.2 reads it: None, a boolean, an int, a float, a date or
+    text. Integers are bounded in digits and floats in range, before any conversion."""
+    if text in NULLS:
+        return None
+    if text in BOOLEANS:
+        return BOOLEANS[text]
+    if INTEGER.fullmatch(text):
+        digits = text.lstrip("+-").replace("_", "")
+        if len(digits) > MAX_DIGITS:
+            raise SchemaError(f"a number of {len(digits)} digits is too large to be a finite number")
+        if digits[:2] in ("0o", "0x", "0b"):
+            return int(digits[2:] or "0", {"0o": 8, "0x": 16, "0b": 2}[digits[:2]]) * (-1 if text[0] == "-" else 1)
+        return int(text.replace("_", ""))
+    if FLOAT.fullmatch(text) and any(char.isdigit() for char in text):
+        return _float(text)
+    if SPECIAL_FLOAT.fullmatch(text):
+        return float(text.lower().replace(".", ""))
+    if DATE.fullmatch(text):
+        return _date(text)
+    return text
+
+
+def _float(text: str) -> float:
+    """A plain decimal as a float, its exponent bounded before it is converted: one too
+    large becomes infinity (refused where a number is needed), one too small is refused."""
+    mantissa, _, exponent = text.replace("_", "").lower().partition("e")
+    whole, _, fraction = mantissa.lstrip("+-").partition(".")
+    order = decimal_order(whole, fraction, exponent)
+    if order is not None and order > MAX_ORDER:
+        return -math.inf if text.startswith("-") else math.inf
+    error = order_error(text, order)
+    if error is not None:
+        raise SchemaError(str(error))
+    return float(text.replace("_", ""))
+
+
+def _date(text: str) -> Any:
+    try:
+        return (date if len(text) <= 10 else datetime).fromisoformat(text)
+    except ValueError:
+        return text
+
+
+def shown_key(key: Any) -> str:
+    """A key as a message shows it: as written when it is a plain name, else quoted."""
+    text = str(key.text if isinstance(key, Scalar) else key)
+    return text if text.isprintable() and 0 < len(text) <= 40 and " " not in text else quoted(text)
+
+
+# --- ruamel's errors, in one line ---------------------------------------------------------------
+def yaml_error(error: Exception, text: str, file: str) -> HandcalcError:
+    """The parser's error as one line, placed where the YAML went wrong."""
+    from ruamel.yaml.error import MarkedYAMLError
+
+    if isinstance(error, RecursionError):
+        return YAMLSyntaxError("malformed YAML: nested too deeply").located(file)
+    if not isinstance(error, MarkedYAMLError):
+        return YAMLSyntaxError(f"malformed YAML: {_first_line(str(error))}").located(file)
+    mark = error.problem_mark or error.context_mark
+    where = (mark.line + 1, mark.column + 1) if mark else ()
+    problem = (error.problem or error.context or "").replace("did not find expected ", "expected ")
+    if problem == "found character that cannot start any token" and mark is not None:
+        character = _character_at(text, mark.line, mark.column)
+        problem = f"found character {character!r} that cannot start any token"
+    return YAMLSyntaxError(f"malformed YAML: {_first_line(problem)}").located(file, *where)
+
+
+def _character_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n", line + 1)
+    return lines[line][column : column + 1] if line < len(lines) else ""
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else "malformed YAML"
+    return line if len(line) <= 120 else line[:119] + "…"
