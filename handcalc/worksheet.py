@@ -106,6 +106,17 @@ class Worksheet:
         value = np.asarray(step.value)
         return np.vectorize(lambda x: x == -np.inf, otypes=[bool])(value) if value.size else np.zeros(value.shape, bool)
 
+    # In a notebook: the sheet (or key) as the HTML and Markdown worksheets draw it.
+    def _repr_html_(self) -> str:
+        from handcalc.render.notebook import sheet_html
+
+        return sheet_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from handcalc.render.notebook import sheet_markdown
+
+        return sheet_markdown(self)
+
     def first_work(self, step: Step):
         """The arithmetic of ``step``'s first cell that is not pre-filled (None if none)."""
         from handcalc.work import cell_work, reading_order
