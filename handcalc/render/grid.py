@@ -31,6 +31,7 @@ NAME, LABEL, OPERAND, VALUE, MASKED, RULE, SUM, GAP = (
 # The heat-map's shades, lightest to darkest: an attention weight in (0, ¼], (¼, ½], (½, ¾], (¾, 1].
 HEAT = ("heat1", "heat2", "heat3", "heat4")
 EDGES = (4, 3, 2, 1)  # items kept at each end of an elided axis, widest first
+FULL_EDGE = 32  # the full view (--full) shows up to 65 rows and columns: beyond, no page or terminal helps
 V_ELLIPSIS, X_ELLIPSIS = "⋮", "⋱"
 
 
@@ -94,9 +95,10 @@ def value_grid(step: Step, layout: str, precision: int, width: int, full: bool) 
 
 
 def fitted(build: Callable[[int | None], Grid], width: int, full: bool) -> Grid:
-    """The widest of ``build``'s elisions whose lines fit in ``width`` (everything if ``full``)."""
+    """The widest of ``build``'s elisions whose lines fit in ``width`` (if ``full``, everything
+    up to ``FULL_EDGE`` items at each end of an axis)."""
     if full:
-        return build(None)
+        return build(FULL_EDGE)
     grids = (build(edge) for edge in EDGES)
     for grid in grids:
         if line_width(grid) <= width:
@@ -133,7 +135,8 @@ def matrix(block: Block, precision: int, edge: int | None) -> Grid:
 
 
 def product(L: Block, R: Block, C: Block, precision: int, edge: int | None) -> Grid:
-    """``C = L · R`` with ``R`` above ``C`` and ``L`` beside it."""
+    """``C = L · R`` with ``R`` above ``C`` and ``L`` beside it; each labelled with its own
+    rows and columns (R's columns above, C's under the rule; L's rows left, C's by the bar)."""
     rows, inner, cols = (
         visible(len(C.rows), _rows(edge), C.keep[0]), visible(len(R.rows), edge), visible(len(C.cols), edge, C.keep[1])
     )
@@ -143,8 +146,9 @@ def product(L: Block, R: Block, C: Block, precision: int, edge: int | None) -> G
         grid.append([BLANK, *pad, _row_label(R.rows, k, left=False), BAR, *_values(R, k, cols, precision)])
     grid.append([DASH, *[DASH] * len(inner), DASH, CROSS, *[DASH] * len(cols)])
     grid.append([Cell(L.name, NAME, True), *_labels(L.cols, inner), Cell(C.name, NAME), BAR, *_labels(C.cols, cols)])
-    for i in rows:
-        grid.append([_row_label(C.rows, i), *_values(L, i, inner, precision), BLANK, BAR, *_values(C, i, cols, precision)])
+    for i in rows:  # L's row i beside C's row i, each with its own label (x1 … and q1 …), once if the same
+        own = BLANK if i is None or C.rows[i] == L.rows[i] else _row_label(C.rows, i, left=False)
+        grid.append([_row_label(L.rows, i), *_values(L, i, inner, precision), own, BAR, *_values(C, i, cols, precision)])
     return grid
 
 
@@ -170,8 +174,8 @@ def sums(
 
 
 def _rows(edge: int | None) -> int | None:
-    """Rows do not widen a table: they keep the widest elision (or none, in the full view)."""
-    return None if edge is None else EDGES[0]
+    """Rows do not widen a table: they keep the widest elision (or the full view's)."""
+    return None if edge is None else max(edge, EDGES[0])
 
 
 def _labels(labels: Sequence[str], shown: list[int | None]) -> list[Cell]:
