@@ -98,6 +98,7 @@ def test_a_bad_roster_is_one_error_naming_the_line(tmp_path, roster, where, word
     assert done.exit_code == 3
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: {tmp_path / 'class.csv'}{where}") and words in lines[0]
+    assert not (tmp_path / "out").exists()  # nothing made before the roster is read
 
 
 def test_each_students_exercise_depends_on_the_seed_and_their_id_only(tmp_path):
@@ -231,12 +232,13 @@ def test_pairing_by_file_name_and_two_submissions_for_one_student(tmp_path, week
     filled(out / "answers" / "s02.yaml", {}, subs / "a.yaml")
     filled(out / "answers" / "s02.yaml", {}, subs / "b.yaml")
     (subs / "s03.yaml").write_text("A: [[1, 2\n")  # unreadable: a row saying why, the batch goes on
-    done = invoke("check", out, subs, "-f", "json")
-    assert done.exit_code == 3 and done.stderr.count("Error: ") == 1 and "s03.yaml" in done.stderr
+    done = invoke("check", out, subs, tmp_path / "lost.yaml", "-f", "json")
+    assert done.exit_code == 3 and done.stderr.count("Error: ") == 2 and "s03.yaml" in done.stderr
+    assert f"Error: {tmp_path / 'lost.yaml'}: no such file" in done.stderr
     students = json.loads(done.stdout)["students"]
     assert [(s["id"], s["file"]) for s in students] == [
         ("s01", str(subs / "s01.yaml")), ("s02", f"{subs / 'a.yaml'}, {subs / 'b.yaml'}"), ("s03", str(subs / "s03.yaml")),
-        ("s02", str(subs / "a.yaml")), ("s02", str(subs / "b.yaml")),
+        ("s02", str(subs / "a.yaml")), ("s02", str(subs / "b.yaml")), ("", str(tmp_path / "lost.yaml")),
     ]  # fmt: skip
     assert students[0]["steps"] == {"A": {"right": ada["A"].size, "total": ada["A"].size}, "Z": {"right": 0, "total": ada["Z"].size}}
     share = round(100 * ada["A"].size / (ada["A"].size + ada["Z"].size), 1)

@@ -72,8 +72,7 @@ def class_set(roster: Path, output: Path, problem_file: Path | None, seed: int |
     else:
         files["sheets.pdf"] = pdf(sheets, paper)
     files["key.pdf"] = pdf(keys, paper)
-    for folder in ("problems", "answers") + (("fillable",) if fillable else ()):
-        (output / folder).mkdir(parents=True, exist_ok=True)
+    _make_folders(output, ("problems", "answers") + (("fillable",) if fillable else ()))
     for name, content in files.items():
         write(output / name, content, force, protect=None)
 
@@ -84,8 +83,13 @@ def _check_folder(output: Path, force: bool) -> None:
         raise OutputError("is not a folder; --roster writes a folder of files").located(str(output))
     if output.is_dir() and any(output.iterdir()) and not force:
         raise OutputExistsError("is a folder with files in it; add --force to write into it").located(str(output))
+
+
+def _make_folders(output: Path, folders: tuple[str, ...]) -> None:
+    """The class folder and its sub-folders, made only once everything is ready to write."""
     try:
-        output.mkdir(parents=True, exist_ok=True)
+        for folder in folders:
+            (output / folder).mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputError(f"cannot be made: {error.strerror or error}").located(str(output)) from None
 
