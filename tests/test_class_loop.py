@@ -396,3 +396,20 @@ def assert_fields_over_boxes(form: Path, cells: int) -> None:
     for i, (k, x0, y0, x1, y1) in enumerate(rects):
         for k2, a0, b0, a1, b1 in rects[i + 1 :]:
             assert k != k2 or x1 <= a0 + 0.5 or a1 <= x0 + 0.5 or y1 <= b0 + 0.5 or b1 <= y0 + 0.5
+
+
+def test_a_class_compiled_in_parts_is_one_document_in_roster_order(tmp_path, monkeypatch):
+    from test_worksheet import page_count, pdf_text
+
+    import handcalc.render.typst as typst_module
+
+    monkeypatch.setattr(typst_module, "PER_PART", 2)  # three students: parts of 2 and 1
+    out = make_class(tmp_path, ROSTER, "--fillable")
+    names = [s.name for s in parse_roster(ROSTER)]
+    for document in ("sheets.pdf", "key.pdf"):
+        text = pdf_text(out / document)
+        assert [text.index(name) for name in names] == sorted(text.index(name) for name in names)
+    forms = [out / "fillable" / f"{s.id}.pdf" for s in parse_roster(ROSTER)]
+    assert page_count((out / "sheets.pdf").read_bytes()) == sum(page_count(form.read_bytes()) for form in forms)
+    for name, form in zip(names, forms):
+        assert name in pdf_text(form) and not any(other in pdf_text(form) for other in names if other != name)
