@@ -94,12 +94,15 @@ def problem_schema() -> dict[str, Any]:
 
 def answers_schema() -> dict[str, Any]:
     """The schema of an answers file (``handcalc check``): step names to what was written."""
+    from handcalc.answers import IDENTITY
     from handcalc.steps import COMPUTED
 
     cell = {"anyOf": [{"type": ["number", "null"]}, {"type": "string", "pattern": ANSWER_TEXT}],
             "description": "A number, a fraction as text (\"1/3\"), a blank (null, \"?\" or \"_\") or a masked cell (-inf)."}  # fmt: skip
     per_head = [name for name in COMPUTED if name not in ("sums", "concat", "output")]
     matrix = _matrix("The step's matrix, as written by hand.", cell)
+    whose = {"id": "The student's id (an answers template).", "variant": "The exercise's code (an answers template)."}
+    assert set(whose) == set(IDENTITY), "the schema and the answers reader know the same identity keys"
     return {
         "$schema": DRAFT,
         "$id": "handcalc-answers.schema.json",
@@ -107,7 +110,8 @@ def answers_schema() -> dict[str, Any]:
         "description": "A student's answers for handcalc check: step names (Q, scores, A, h2.Z …) to what was written.",
         "type": "object",
         "minProperties": 1,
-        "properties": {name: matrix for name in COMPUTED if name != "sums"} | {
+        "properties": {key: {"type": ["string", "number"], "description": whose[key]} for key in IDENTITY}
+        | {name: matrix for name in COMPUTED if name != "sums"} | {
             "sums": {"description": "The softmax sums: one per query.", "type": "array", "minItems": 1, "items": cell}},
         "patternProperties": {
             f"^{HEAD}({'|'.join(per_head)})$": matrix,

@@ -143,7 +143,7 @@ def autograder(tmp_path_factory):
 
 
 def by_name(results):
-    return {test["name"].partition(":")[0]: test for test in results["tests"]}
+    return {test["name"].partition(" = ")[0]: test for test in results["tests"]}
 
 
 def test_gradescope_right_student_gets_every_point(autograder):
@@ -283,3 +283,101 @@ def test_gradescope_usage_errors(tmp_path):
         result = cli_runner().invoke(app, ["gradescope", str(problem), *options, "-o", str(tmp_path / "a.zip")])
         assert result.exit_code == 2 and hint in result.stderr, (options, result.stderr)
     assert not (tmp_path / "a.zip").exists()
+
+
+# --- a class set: each student found in submission_metadata.json, marked on their own exercise
+ROSTER = "id,name\nada@example.edu,Ada Lovelace\n12345,Alan Turing\n"
+
+
+@pytest.fixture(scope="module")
+def class_root(tmp_path_factory):
+    """``submit(files, user)``: grade() on a class set's autograder (worksheet --roster, then
+    gradescope class.yaml --ecf), the submitter described by ``user`` in the metadata."""
+    from test_class_loop import make_class
+
+    base = tmp_path_factory.mktemp("class")
+    folder = make_class(base, ROSTER)
+    archive = base / "autograder.zip"
+    result = cli_runner().invoke(app, ["gradescope", str(folder / "class.yaml"), "--ecf", "-o", str(archive)])
+    assert result.exit_code == 0, result.output + result.stderr
+    root = base / "root"
+    with zipfile.ZipFile(archive) as unpacked:
+        names = unpacked.namelist()
+        assert "class.yaml" in names and "problems/ada@example.edu.yaml" in names and "problems/12345.yaml" in names
+        unpacked.extractall(root / "source")
+
+    def submit(files, user):
+        shutil.rmtree(root / "submission", ignore_errors=True)
+        (root / "submission").mkdir()
+        for name, write in files.items():
+            write(root / "submission" / name)
+        (root / "submission_metadata.json").write_text(json.dumps(dict(METADATA, users=[user])))
+        return grade(root)
+
+    return folder, submit
+
+
+def test_gradescope_class_student_found_by_email_is_marked_on_their_own_exercise(class_root):
+    from test_class_loop import filled, truth
+
+    folder, submit = class_root
+    steps = truth(folder, "ada@example.edu")
+    template = folder / "answers" / "ada@example.edu.yaml"
+    user = {"email": "Ada@Example.edu", "id": 777, "name": "Ada"}
+    results = submit({"answers.yaml": lambda path: filled(template, {"A": steps["A"], "Z": steps["Z"]}, path)}, user)
+    size = np.asarray(steps["A"]).size + np.asarray(steps["Z"]).size
+    assert results["score"] == size and all(test["status"] == "passed" for test in results["tests"])
+    assert results["output"].startswith("Ada Lovelace, exercise ")
+    # Alan's right answers are not Ada's: marked against her exercise, and the file's code is noted
+    alan = truth(folder, "12345")
+    results = submit({"answers.yaml": lambda path: filled(folder / "answers" / "12345.yaml", {"A": alan["A"], "Z": alan["Z"]}, path)}, user)
+    assert results["score"] < size and "handed in for exercise" in results["output"]
+
+
+def test_gradescope_class_student_found_by_student_id_hands_in_a_filled_pdf_form(class_root):
+    from test_class_loop import pdf_form, truth, yaml_load
+
+    folder, submit = class_root
+    steps = {name: np.asarray(value) for name, value in truth(folder, "12345").items()}
+    variant = yaml_load(folder / "class.yaml")["students"][1]["variant"]
+    fields = {"id": "12345", "variant": variant}
+    for name in ("A", "Z"):
+        for index in np.ndindex(steps[name].shape):
+            fields[f"{name}[{','.join(str(i + 1) for i in index)}]"] = f"{steps[name][index]:.3f}"
+    fields["Z[1,1]"] = ""  # left blank
+    user = {"email": "alan@elsewhere.org", "sid": "12345", "id": 778, "name": "Alan"}
+    results = submit({"sheet.pdf": lambda path: pdf_form(path, fields)}, user)
+    tests = by_name(results)
+    assert tests["A"]["score"] == steps["A"].size and tests["Z"]["score"] == steps["Z"].size - 1
+    assert "?" in tests["Z"]["output"]
+
+
+def test_gradescope_class_someone_not_on_the_roster_scores_0_with_a_reason(class_root):
+    _, submit = class_root
+    results = submit({"answers.yaml": lambda path: path.write_text("A: [[1]]\n")}, {"email": "eve@example.edu", "id": 9, "name": "Eve"})
+    assert results["score"] == 0 and "eve@example.edu" in results["output"] and "not on this class's roster" in results["output"]
+
+
+def test_gradescope_class_set_takes_its_steps_from_the_manifest(tmp_path):
+    from test_class_loop import make_class
+
+    folder = make_class(tmp_path, ROSTER)
+    result = cli_runner().invoke(app, ["gradescope", str(folder / "class.yaml"), "--blank", "A", "-o", str(tmp_path / "a.zip")])
+    assert result.exit_code == 2 and "class.yaml" in result.stderr
+
+
+def test_the_docs_show_what_the_autograder_writes_for_the_sample(tmp_path):
+    """docs/gradescope-results.md (and the README's picture of it) is today's output."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("platforms_docs", ROOT / "docs" / "platforms.py")
+    docs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(docs)
+    archive, root = tmp_path / "autograder.zip", tmp_path / "root"
+    result = cli_runner().invoke(app, ["gradescope", str(ROOT / "samples" / "self_attention.yaml"), "--level", "2", "-o", str(archive)])
+    assert result.exit_code == 0
+    with zipfile.ZipFile(archive) as unpacked:
+        unpacked.extractall(root / "source")
+    (root / "submission").mkdir()
+    shutil.copy(ROOT / "samples" / "answers" / "self_attention_mistakes.yaml", root / "submission" / "answers.yaml")
+    assert docs.results_markdown(grade(root)) == (ROOT / "docs" / "gradescope-results.md").read_text(encoding="utf-8")

@@ -80,6 +80,19 @@ def test_files_new_writes_validate_and_name_the_bundled_schema(options, tmp_path
     parse_problem(text)  # and handcalc reads it, the schema line being a comment
 
 
+def test_a_class_folder_validates_its_problems_and_answers_templates(tmp_path):
+    (tmp_path / "class.csv").write_text("id,name\ns01,Ada Lovelace\ns02,Alan Turing\n", encoding="utf-8")
+    out = tmp_path / "class"
+    result = runner.invoke(app, ["worksheet", "--roster", str(tmp_path / "class.csv"), "--seed", "7",
+                                 "--tokens", "3", "--mask", "causal", "--level", "1", "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    files = {kind: sorted((out / folder).glob("*.yaml")) for kind, folder in (("problem", "problems"), ("answers", "answers"))}
+    assert all(len(paths) == 2 for paths in files.values())
+    for kind, paths in files.items():
+        for path in paths:
+            assert errors(kind, yaml_data(path.read_text(encoding="utf-8"))) == [], path
+
+
 def test_an_answers_file_with_the_schema_line_validates_and_keeps_its_data():
     text = "Q: [[2, 1.5], [\"1/3\", null]]\nA: [[0.25, \"?\"], [-inf, \"_\"]]\nh2.sums: [1, 2.5]\n"
     stamped = with_schema_line(text, "answers")

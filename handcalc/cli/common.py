@@ -23,6 +23,10 @@ class Format(str, Enum):
     html = "html"
 
 
+# run's formats: the others, and a live spreadsheet (a file: --output is needed)
+RunFormat = Enum("RunFormat", {**{f.name: f.value for f in Format}, "xlsx": "xlsx"}, type=str)
+
+
 class Layout(str, Enum):
     columns = "columns"
     rows = "rows"
@@ -30,6 +34,7 @@ class Layout(str, Enum):
 
 # The options run and softmax share, declared once.
 FORMAT_HELP = "rich (the default on a terminal), text (piped), json, markdown, latex or html."
+RUN_FORMAT_HELP = FORMAT_HELP.replace(" or html.", ", html or xlsx (a live spreadsheet, with --output).")
 Full = Annotated[bool, typer.Option("--full", help="Show every row and column, however large.")]
 ShowWork = Annotated[bool, typer.Option("--show-work", help="Write out the arithmetic of each step's first cells.")]
 Explain = Annotated[bool, typer.Option("--explain", help="Say under each step what it means and why.")]
@@ -129,6 +134,13 @@ def emit(rendered, output: Path | None = None, force: bool = False, protect: Pat
         console.print(rendered)
         rendered = console.export_text()
     write(output, rendered, force, protect)
+
+
+def write_xlsx(render, output: Path | None, force: bool, protect: Path | None) -> None:
+    """A workbook (``render()`` makes its bytes) written to ``output``, which it needs."""
+    if output is None:
+        raise typer.BadParameter("xlsx is a file: give --output FILE.xlsx", param_hint="--format")
+    write(output, render(), force, protect)
 
 
 def write(output: Path, text: str | bytes, force: bool, protect: Path | None) -> None:

@@ -19,7 +19,7 @@ class Visibility(str, Enum):
 
 @app.command()
 def gradescope(
-    problem_file: Annotated[Path, typer.Argument(metavar="PROBLEM", help="The problem YAML file the class answers.")],
+    problem_file: Annotated[Path, typer.Argument(metavar="PROBLEM", help="The problem YAML file, or a class set's class.yaml.")],
     output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The autograder zip to write.")] = Path("autograder.zip"),
     blank: Annotated[Optional[str], typer.Option(metavar="STEPS", help="The steps asked, e.g. A,Z (default: every computed step).")] = None,
     level: Annotated[Optional[int], typer.Option(min=1, max=3, metavar="N", help="1: only A and Z; 2: from the scores on; 3: everything after the inputs.")] = None,
@@ -31,26 +31,62 @@ def gradescope(
     wheel: Annotated[Optional[Path], typer.Option(metavar="WHL", help="Bundle this handcalc wheel and install it, instead of the release from PyPI.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
 ) -> None:
-    """Build a Gradescope autograder: upload the zip; each submission is marked as check marks it."""
+    """Build a Gradescope autograder: upload the zip; each submission is marked as check marks it.
+
+    PROBLEM is one problem file for the whole class, or a class set's class.yaml (made by
+    worksheet --roster): each student is then marked against their own exercise."""
     from handcalc import __version__
-    from handcalc.load import load, read_text
-    from handcalc.platforms.gradescope import PROBLEM, Config, package
-    from handcalc.worksheet import BlankError, blank_steps
+    from handcalc.exercises.manifest import is_manifest
+    from handcalc.platforms.gradescope import Config, package
 
     with errors():
-        trace = compute_trace(load(problem_file), problem_file)
-        try:
-            steps = blank_steps(trace, blank, level)
-        except BlankError as error:
-            raise typer.BadParameter(str(error).removeprefix("--blank: "), param_hint="--blank") from None
-        config = Config(PROBLEM, blank, level, ecf, tolerance, _points(points, steps), precision, visibility.value)
+        if is_manifest(problem_file):
+            if blank is not None or level is not None:
+                raise typer.BadParameter("a class set asks the steps its class.yaml names; leave out --blank and --level", param_hint="--blank")
+            files, steps = _class_files(problem_file)
+            config = Config(None, None, None, ecf, tolerance, _points(points, steps), precision, visibility.value, manifest=next(iter(files)))
+        else:
+            files, steps = _problem_files(problem_file, blank, level)
+            config = Config(next(iter(files)), blank, level, ecf, tolerance, _points(points, steps), precision, visibility.value)
         bundled = None
         if wheel is not None:
             if wheel.suffix != ".whl" or not wheel.name.startswith("handcalc-"):
                 raise typer.BadParameter("give a handcalc wheel (handcalc-….whl)", param_hint="--wheel")
             bundled = (wheel.name, _read_bytes(wheel))
-        files = {PROBLEM: read_text(problem_file).encode("utf-8")}
         write(output, package(config, files, __version__, bundled), force, protect=problem_file)
+
+
+def _problem_files(problem_file: Path, blank: str | None, level: int | None) -> tuple[dict[str, bytes], tuple[str, ...]]:
+    """The zip's problem file, and the steps asked of it."""
+    from handcalc.load import load, read_text
+    from handcalc.platforms.gradescope import PROBLEM
+    from handcalc.worksheet import BlankError, blank_steps
+
+    trace = compute_trace(load(problem_file), problem_file)
+    try:
+        steps = blank_steps(trace, blank, level)
+    except BlankError as error:
+        raise typer.BadParameter(str(error).removeprefix("--blank: "), param_hint="--blank") from None
+    return {PROBLEM: read_text(problem_file).encode("utf-8")}, steps
+
+
+def _class_files(path: Path) -> tuple[dict[str, bytes], tuple[str, ...]]:
+    """The zip's class.yaml (first) and every student's problem file at the same relative
+    place, each checked; and the steps asked (the manifest's blanks)."""
+    from handcalc.errors import SchemaError
+    from handcalc.exercises.manifest import NAME, read_manifest
+    from handcalc.load import load, read_text
+
+    manifest = read_manifest(path)
+    folder = Path(manifest.file).parent
+    files = {NAME: read_text(Path(manifest.file)).encode("utf-8")}
+    for student in manifest.students:
+        relative = Path(student.problem).relative_to(folder) if Path(student.problem).is_relative_to(folder) else None
+        if relative is None or ".." in relative.parts:
+            raise SchemaError(f"{student.id}'s problem file lies outside the class folder; keep it in problems/").located(manifest.file)
+        compute_trace(load(student.problem), student.problem)
+        files[relative.as_posix()] = read_text(student.problem).encode("utf-8")
+    return files, manifest.blanks
 
 
 def _points(text: str | None, steps: tuple[str, ...]) -> dict[str, float]:

@@ -7,11 +7,11 @@ import typer
 
 from handcalc.cli import app
 from handcalc.cli.common import (
-    FORMAT_HELP,
+    RUN_FORMAT_HELP,
     Explain,
-    Format,
     Full,
     Layout,
+    RunFormat,
     ShowWork,
     check_cell,
     compute_trace,
@@ -22,6 +22,7 @@ from handcalc.cli.common import (
     problem_path,
     steps_of,
     width,
+    write_xlsx,
 )
 
 
@@ -34,7 +35,7 @@ def run(
     only: Annotated[Optional[str], typer.Option(metavar="STEPS", help="Show only these steps, e.g. A,Z.")] = None,
 
 
-    format: Annotated[Optional[Format], typer.Option("--format", "-f", help=FORMAT_HELP)] = None,
+    format: Annotated[Optional[RunFormat], typer.Option("--format", "-f", help=RUN_FORMAT_HELP)] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of the terminal.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
     full: Full = False,
@@ -61,6 +62,10 @@ def run(
         )
         if cell is not None:
             check_cell(cell, trace, options)
+        if format == RunFormat.xlsx:  # every step, as live formulas
+            from handcalc.render import xlsx
+
+            return write_xlsx(lambda: xlsx.render(trace, options.precision, problem.round), output, force, source)
         emit(renderer(output_format(format, output))(trace, options), output, force, protect=source)
 
 

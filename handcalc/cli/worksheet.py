@@ -15,6 +15,7 @@ class SheetFormat(str, Enum):
     pdf = "pdf"
     html = "html"
     markdown = "markdown"
+    xlsx = "xlsx"
 
 
 class Paper(str, Enum):
@@ -49,7 +50,7 @@ def worksheet(
     mask: Annotated[Optional[Mask], typer.Option(help="Generated problems: none or causal.")] = None,
     base: Annotated[Optional[str], typer.Option(metavar="B", help="Generated problems: e, or a number > 1 such as 3.")] = None,
     layout: Annotated[Optional[Layout], typer.Option(help="Generated problems: tokens as columns or rows.")] = None,
-    format: Annotated[SheetFormat, typer.Option("--format", "-f", help="pdf, html (a printable page) or markdown.")] = SheetFormat.pdf,
+    format: Annotated[SheetFormat, typer.Option("--format", "-f", help="pdf, html (a printable page), markdown or xlsx (a spreadsheet to fill in).")] = SheetFormat.pdf,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
     roster: Annotated[Optional[Path], typer.Option(metavar="CSV", help="A class: a CSV with id and name columns; -o is then a folder with each student's sheet, key, problem and answers template.")] = None,
 ) -> None:
@@ -149,6 +150,10 @@ def _sheet_output(sheets, fmt: str, paper: str):
         from handcalc.render.typst import pdf
 
         return pdf(sheets, paper)
+    if fmt == "xlsx":
+        from handcalc.render.xlsx import worksheets
+
+        return worksheets(sheets)
     if fmt == "html":
         from handcalc.render.sheet_html import render
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 CONFIG = "handcalc-autograder.json"
 PROBLEM = "problem.yaml"
-ANSWER_SUFFIXES = (".yaml", ".yml")
+ANSWER_SUFFIXES = (".yaml", ".yml", ".pdf")
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 FIX_HINT = (
-    "Upload one answers file: a YAML file with each step's name and its matrix, as in the template "
-    "(`A: [[0.054, 0.335], [0.446, 0.165]]`; a blank cell is `?`, a masked cell `-inf`)."
+    "Upload one answers file: your filled PDF form, or a YAML file with each step's name and its matrix, "
+    "as in the template (`A: [[0.054, 0.335], [0.446, 0.165]]`; a blank cell is `?`, a masked cell `-inf`)."
 )
 
 BROKEN = "The autograder failed on your submission, which was not marked. Please tell your teacher."
@@ -68,11 +68,12 @@ fi
 
 @dataclass(frozen=True)
 class Config:
-    """What the autograder marks and how: the problem file (in the zip's root), the steps asked
-    (``--blank``/``--level``), ``ecf`` and ``tolerance`` as ``check`` takes them, the points
-    of some steps (else one per cell), the decimals of true values shown, who sees the results."""
+    """What the autograder marks and how: the problem file (in the zip's root) or a class
+    set's manifest, the steps asked (``--blank``/``--level``; a class set's are its blanks),
+    ``ecf`` and ``tolerance`` as ``check`` takes them, the points of some steps (else one per
+    cell), the decimals of true values shown, and who sees the results."""
 
-    problem: str = PROBLEM
+    problem: str | None = PROBLEM
     blank: str | None = None
     level: int | None = None
     ecf: bool = False
@@ -80,6 +81,7 @@ class Config:
     points: dict[str, float] = field(default_factory=dict)
     precision: int = 3
     visibility: str = "visible"
+    manifest: str | None = None  # a class set: the manifest, whose students each have their own problem
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=1) + "\n"
@@ -130,33 +132,54 @@ class _Unmarked(Exception):
 
 
 def _grade(root: Path) -> dict:
-    from handcalc.errors import HandcalcError
+    from handcalc.exercises.manifest import Entry, read_manifest
+    from handcalc.marking.class_marks import _marked, _trace, identify
+    from handcalc.worksheet import blank_steps
 
     source, submission = root / "source", root / "submission"
     try:
         config = Config.from_json((source / CONFIG).read_text(encoding="utf-8"))
     except (OSError, ValueError, TypeError) as error:
         raise _Unmarked(f"The autograder is incomplete ({CONFIG}: {error}). Please tell your teacher.") from None
-    from handcalc.attention import compute
-    from handcalc.load import load
-
-    problem = load(source / config.problem)  # the teacher's file: an error here is the autograder's fault
-    trace = compute(problem)
+    # The teacher's files: an error in them is the autograder's fault, not the student's.
+    if config.manifest is not None:
+        manifest = read_manifest(source / config.manifest)
+        student = _student(manifest.students, root / "submission_metadata.json")
+        trace, digits = _trace(student.problem)
+        steps = tuple(name for name in manifest.blanks if name in trace)
+    else:
+        student = Entry("", "", "", source / config.problem)
+        trace, digits = _trace(student.problem)
+        steps = blank_steps(trace, config.blank, config.level)
     path = _answers_file(submission)
-    try:
-        answers = _read_answers(path, trace)
-    except HandcalcError as error:
-        message = str(error).replace(f"{submission}/", "")
-        raise _Unmarked(f"Your answers file could not be read.\n\n    {message}\n\nFix it and submit again. {FIX_HINT}") from None
-    from handcalc.check import mark
-    from handcalc.worksheet import blank_steps
+    row = _marked(student, identify(path), trace, digits, steps, config.tolerance)
+    if row.marks.error is not None:
+        message = row.marks.error.replace(f"{submission}/", "")
+        raise _Unmarked(f"Your answers file could not be read.\n\n    {message}\n\nFix it and submit again. {FIX_HINT}")
+    return results(row.marks, trace, steps, config, str(path.relative_to(submission)), student, row.note)
 
-    marks = mark(trace, answers, str(path.relative_to(submission)), config.tolerance, problem.round)
-    return results(marks, trace, blank_steps(trace, config.blank, config.level), config)
+
+def _student(students, metadata: Path):
+    """The roster's entry for the person who submitted: their email, student id (``sid``)
+    or Gradescope id in ``submission_metadata.json`` equal to a roster id."""
+    try:
+        users = json.loads(metadata.read_text(encoding="utf-8"))["users"]
+        keys = [str(user[key]).casefold() for user in users for key in ("email", "sid", "student_id", "id") if user.get(key)]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise _Unmarked(f"The autograder cannot tell who submitted ({metadata.name}: {error}). Please tell your teacher.") from None
+    by_id = {entry.id.casefold(): entry for entry in students}
+    for key in keys:
+        if key in by_id:
+            return by_id[key]
+    who = ", ".join(str(user.get("email") or user.get("name") or user.get("id")) for user in users) or "no one"
+    raise _Unmarked(
+        f"You ({who}) are not on this class's roster, so there is no exercise to mark your answers against. "
+        "Please tell your teacher: the roster's id column holds each student's email or student id."
+    )
 
 
 def _answers_file(submission: Path) -> Path:
-    """The one answers file of the submission, or why there is not one."""
+    """The one answers file (or filled PDF form) of the submission, or why there is not one."""
     files = sorted(p for p in submission.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(submission).parts))
     answers = [p for p in files if p.suffix.lower() in ANSWER_SUFFIXES]
     names = ", ".join(str(p.relative_to(submission)) for p in (answers or files)) or "no files"
@@ -167,16 +190,11 @@ def _answers_file(submission: Path) -> Path:
     return answers[0]
 
 
-def _read_answers(path: Path, trace):
-    from handcalc.answers import load_answers
-
-    return load_answers(path, trace)
-
-
 # --- results.json ----------------------------------------------------------------------------
-def results(marks, trace, steps: tuple[str, ...], config: Config) -> dict:
-    """``results.json`` of a marked file: one test per step asked, in the order they are
-    worked; a step not answered scores 0 and says so."""
+def results(marks, trace, steps: tuple[str, ...], config: Config, file: str, student=None, note: str = "") -> dict:
+    """``results.json`` of a marked ``file``: one test per step asked, in the order they are
+    worked; a step not answered scores 0 and says so. ``student``: their roster entry (a
+    class set), named at the top with their exercise; ``note``: anything odd about the file."""
     from handcalc.check import CARRIED, RIGHT
     from handcalc.render import RenderOptions
     from handcalc.render.marks import LEGEND, markdown, percent
@@ -203,16 +221,18 @@ def results(marks, trace, steps: tuple[str, ...], config: Config) -> dict:
     total = round(sum(test["score"] for test in tests), 4)
     most = sum(test["max_score"] for test in tests)
     carried = " With error carried forward: a cell right from your own earlier answers (~) counts as right." if config.ecf else ""
+    who = f"{_md(student.name or student.id)}, exercise {_md(student.variant)}: " if student is not None and student.id else ""
     output = (
-        f"**{_md(marks.file)}**: {total:g} of {most:g} points ({percent(total / most if most else 0)}).\n\n"
-        f"{_md(' · '.join(counts))}\n\n{LEGEND}.{carried}"
+        f"{who}**{_md(file)}**: {total:g} of {most:g} points ({percent(total / most if most else 0)}).\n\n"
+        + (f"Note: {_md(note)}.\n\n" if note else "")
+        + f"{_md(' · '.join(counts))}\n\n{LEGEND}.{carried}"
     )
     return {"score": total, "output": output, "output_format": "md", "visibility": config.visibility, "tests": tests}
 
 
 def _test_name(step) -> str:
-    """``A: A = exp / sums``, the step's name (with its head) and formula."""
-    return f"{step.name}: {step.formula}"
+    """``A = exp / sums``: the step's formula, its name with its head (``h2.A = exp / sums``)."""
+    return f"{step.name} = {step.formula.partition(' = ')[2]}"
 
 
 def _md(text: str) -> str:

@@ -37,7 +37,7 @@ from handcalc.render.blocks import CONSTANTS, GRID, HEADING, Block
 from handcalc.render.grid import OPERAND, Cell, constants, fitted, heading, matrix, operand, product, sums
 from handcalc.render.grid import Block as Matrix
 from handcalc.render.marks import SIGN, counts
-from handcalc.steps import AXIS_WORD, short
+from handcalc.steps import AXIS_WORD, head_of, short
 from handcalc.trace import PRODUCT, SUMS, Step
 from handcalc.work import DotProduct, Masking, Power, Quotient, Scaling, Sum, cell_work, reads
 
@@ -197,8 +197,10 @@ def _context(session: Session, step: Step, index, precision: int):
 
 
 def _block(session: Session, name: str, precision: int, keep) -> Matrix:
+    """A step read by the current one, by its short name unless it is another head's (h1.Z)."""
     source = session.trace[name]
-    return Matrix(short(name), source.value, source.rows, source.cols, OPERAND, _own(session, name, precision), keep)
+    label = short(name) if head_of(name) == head_of(session.current[0]) else name
+    return Matrix(label, source.value, source.rows, source.cols, OPERAND, _own(session, name, precision), keep)
 
 
 def _keep(index) -> tuple:
