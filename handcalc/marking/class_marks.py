@@ -61,7 +61,8 @@ class Row:
         return share * answered / (answered + left_out)
 
     def all_right(self, ecf: bool = False) -> bool:
-        return self.marks is not None and self.score(ecf) == 1 and (self.marks.all_right or ecf)
+        """Every blank cell right (carried ones too, with ``ecf``)."""
+        return self.score(ecf) == 1
 
 
 def expand(paths: Sequence[Path]) -> list[Path]:
@@ -102,6 +103,8 @@ def mark_class(manifest: Manifest, paths: Sequence[Path], tolerance: float | Non
         entry = by_id.get(submission.key.casefold())
         if entry is not None:
             handed[entry.id].append(submission)
+        elif submission.error is not None:  # unreadable, and its name is no one's: say why
+            unpaired.append(Row(None, submission.file, Marks(submission.file, error=submission.error)))
         else:
             why = f"its id {submission.id!r}" if submission.id is not None else "its file name"
             unpaired.append(Row(None, submission.file, note=f"pairs with no student: {why} is no id of the roster"))
