@@ -181,8 +181,11 @@ def test_a_class_gets_one_problem_file_when_given_one(tmp_path, write_problem):
 
     (tmp_path / "class.csv").write_text(ROSTER, encoding="utf-8")
     sample = ROOT / "samples" / "self_attention.yaml"
-    done = invoke("worksheet", sample, "--roster", tmp_path / "class.csv", "--level", "1", "-o", tmp_path / "c")
+    done = invoke("worksheet", sample, "--roster", tmp_path / "class.csv", "--level", "1", "--show-work", "-o", tmp_path / "c")
     assert done.exit_code == 0, done.stderr
+    from test_worksheet import pdf_text
+
+    assert "Work: A[1,1]" in pdf_text(tmp_path / "c" / "key.pdf") and "Work:" not in pdf_text(tmp_path / "c" / "sheets.pdf")
     manifest = yaml_load(tmp_path / "c" / "class.yaml")
     assert "seed" not in manifest and len({s["variant"] for s in manifest["students"]}) == 1
     assert (tmp_path / "c" / "problems" / "s03.yaml").read_text() == sample.read_text()

@@ -46,6 +46,15 @@ def blocks(marks: Marks, trace: Trace, options: RenderOptions, ecf: bool) -> Ite
             yield Block(WORK, lines=(line,), step=step)
 
 
+def brief(marks: Marks, ecf: bool) -> Iterator[Block]:
+    """One file of a class, in brief: its summary, and why it is not full marks."""
+    from handcalc.check import first_mistake
+
+    yield Block(TITLE, f"{marks.file}: {summary(marks, ecf)}")
+    if marks.error is None and not marks.passed(ecf) and (why := first_mistake(marks)):
+        yield Block(EXPLAIN, f"first mistake: {why}")
+
+
 def summary(marks: Marks, ecf: bool = False) -> str:
     """``Q 12/12 · K 11/12 · A 14/16 — 87%``: each step's right cells, and the score."""
     if marks.error is not None:
