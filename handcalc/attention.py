@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from handcalc.numbers import round_cells
+from handcalc.numbers import as_floats, round_cells
 from handcalc.problem import MATRIX_KEYS, Problem
 from handcalc.softmax import (
     base_constants,
@@ -256,6 +256,6 @@ def _floats(value: np.ndarray) -> np.ndarray:
     """A step's values as floats, to check them; an exact value too large for a float
     becomes infinity, which the check reports as the overflow it is."""
     try:
-        return value.astype(float)
+        return as_floats(value)
     except OverflowError:
         return np.full(value.shape, np.inf)

@@ -113,7 +113,7 @@ def _words(step: Step, trace: Trace, precision: int) -> dict[str, str]:
     """The small words the sentences are filled with, for this step of this trace."""
     base = _base(step) if short(step.name) == "exp" else "e"
     constants = dict(step.constants)
-    ln = math.log(float(base)) if base != "e" else 1.0
+    ln = math.log(float(constants["base"])) if "base" in constants else 1.0  # the base as a number: 5/2, not "(5/2)"
     return {
         "axis": AXIS_WORD[trace.layout],
         "source": "X_kv" if "X_kv" in trace else "X",

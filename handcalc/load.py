@@ -203,7 +203,7 @@ def _position(root: Any, path: tuple[Any, ...]) -> tuple[int, int]:
             line, column = node.value_places[key]
         elif isinstance(part, int) and isinstance(node, Sequence) and 0 <= part < len(node):
             key = part
-            line, column = node.places[part]
+            line, column = node.place(part)
         else:
             break
         node = node[key]

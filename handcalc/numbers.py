@@ -24,11 +24,19 @@ class NotANumber(ValueError):
     """A cell that is not a finite number; the message says what it is instead."""
 
 
+def printable(text: str, limit: int | None = None) -> str:
+    """Text from the input as it may be shown: on one line, every control character (an
+    escape sequence, a newline, a lone surrogate) written out as ``\\x1b``, ``\\n``,
+    ``\\ud83d``, so that none reaches a terminal or breaks a table; at most ``limit``
+    characters long (``…`` where it is cut)."""
+    body = text if text.isprintable() else "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+    return body if limit is None or len(body) <= limit else body[: limit - 1] + "…"
+
+
 def quoted(text: str, limit: int = 40) -> str:
     """Text from the input as an error message shows it: in double quotes, on one line
     (control characters escaped), and at most ``limit`` characters long."""
-    body = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
-    return f'"{body if len(body) <= limit else body[: limit - 1] + "…"}"'
+    return f'"{printable(text, limit)}"'
 
 
 def _short(number: int) -> str:
@@ -141,6 +149,27 @@ def _parse_fraction_text(text: str) -> Fraction:
     if not math.isfinite(_to_float(number)):
         raise NotANumber(f"{quoted(text)} is too large to be a finite number")
     return number
+
+
+def as_floats(values):
+    """An array of exact Fractions (and −∞) as floats, each correctly rounded: at C speed
+    when every numerator and denominator is exactly a double (|n| ≤ 2**53), as a hand
+    problem's are; cell by cell otherwise."""
+    import operator
+
+    import numpy as np
+
+    if values.dtype != object:
+        return values.astype(float)
+    try:
+        numerators = np.frompyfunc(operator.attrgetter("_numerator"), 1, 1)(values).astype(float)
+        denominators = np.frompyfunc(operator.attrgetter("_denominator"), 1, 1)(values).astype(float)
+    except (AttributeError, OverflowError):  # −∞ of a blocked cell, or an integer beyond double
+        return values.astype(float)
+    exact = 2.0**53
+    if np.abs(numerators).max(initial=0) > exact or denominators.max(initial=0) > exact:
+        return values.astype(float)
+    return numerators / denominators  # two exact doubles: IEEE division rounds correctly
 
 
 def _to_float(number: Fraction) -> float:

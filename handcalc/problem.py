@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from handcalc.errors import MaskError, SchemaError, ShapeError
-from handcalc.numbers import NUMBER_TEXT, NotANumber, describe, format_shape, parse_number, quoted
+from handcalc.numbers import NUMBER_TEXT, NotANumber, as_floats, describe, format_shape, parse_number, quoted
 from handcalc.steps import (
     AXIS_WORD,
     HEAD_WEIGHTS,
@@ -38,6 +38,9 @@ def as_matrix(name: str, rows: Any, path: tuple[str | int, ...] | None = None) -
     ``name`` and carry ``path`` (by default ``(name,)``) to the offending cell."""
     path = (name,) if path is None else path
     if isinstance(rows, np.ndarray):
+        if rows.ndim == 2 and rows.size and not rows.flags.writeable and max(rows.shape) <= MAX_DIM \
+                and set(map(type, rows.flat)) == {Fraction}:
+            return rows  # made by as_matrix already (a head's weights, a transposed problem)
         rows = rows.tolist()
     if not isinstance(rows, (list, tuple)) or not rows:
         raise SchemaError(f"{name} must be a non-empty matrix: a list of rows", path=path)
@@ -57,15 +60,32 @@ def as_matrix(name: str, rows: Any, path: tuple[str | int, ...] | None = None) -
             f"{name} is {len(rows)}×{width}; handcalc takes at most {MAX_DIM} rows and columns",
             path=path,
         )
-    matrix = np.empty((len(rows), width), dtype=object)
-    for i, row in enumerate(rows):
-        for j, cell in enumerate(row):
-            try:
-                matrix[i, j] = parse_number(cell)
-            except NotANumber as error:
-                raise SchemaError(f"{name}[{i + 1},{j + 1}]: {error}", path=(*path, i, j)) from None
+    matrix = _numbers([cell for row in rows for cell in row])
+    if matrix is None:  # some cell is not a number: find the first, to say where it is
+        matrix = np.empty((len(rows), width), dtype=object)
+        for i, row in enumerate(rows):
+            for j, cell in enumerate(row):
+                try:
+                    matrix[i, j] = parse_number(cell)
+                except NotANumber as error:
+                    raise SchemaError(f"{name}[{i + 1},{j + 1}]: {error}", path=(*path, i, j)) from None
+    matrix = matrix.reshape(len(rows), width)
     matrix.setflags(write=False)
     return matrix
+
+
+def _numbers(cells: list) -> np.ndarray | None:
+    """``cells`` as a flat array of exact Fractions, each distinct value parsed once (a
+    matrix repeats a few numbers many times); None when some cell is not a number. (Of
+    the kinds let through, only 1 and 1.0 are equal keys, and they are the same number;
+    a boolean, equal to 1 or 0, is not let through.)"""
+    if not set(map(type, cells)) <= {int, float, str}:
+        return None
+    try:
+        parsed = {value: parse_number(value) for value in set(cells)}
+    except NotANumber:
+        return None
+    return np.array(list(map(parsed.__getitem__, cells)) + [None], dtype=object)[:-1]  # [None]: never nested
 
 
 def _positive(name: str, value: Any) -> Fraction:
@@ -301,7 +321,7 @@ class Problem:
     # --- views -------------------------------------------------------------------------
     def _allowed(self, mask: np.ndarray) -> np.ndarray:
         """The mask as booleans in the columns orientation: (m keys, n queries)."""
-        allowed = mask.astype(float) == 1
+        allowed = as_floats(mask) == 1
         return allowed if self.layout == "columns" else allowed.T
 
     def allowed(self) -> np.ndarray | None:
@@ -315,7 +335,7 @@ class Problem:
     def columns(self, matrix: np.ndarray, exact: bool = False) -> np.ndarray:
         """An input matrix in the columns orientation (tokens as columns): as floats, or
         with ``exact`` as the Fractions it was written as."""
-        matrix = matrix if exact else matrix.astype(float)
+        matrix = matrix if exact else as_floats(matrix)
         return matrix if self.layout == "columns" else matrix.T
 
     def with_layout(self, layout: str) -> Problem:

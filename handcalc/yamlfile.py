@@ -134,11 +134,19 @@ class Mapping(dict):
 
 
 class Sequence(list):
-    """A list that knows where each item was written (1-based)."""
+    """A list that knows where each item was written."""
 
-    def __init__(self, items, places) -> None:
+    def __init__(self, items, marks) -> None:
         super().__init__(items)
-        self.places = places
+        self.marks = marks  # the parser's: 0-based
+
+    def place(self, index: int) -> tuple[int, int]:
+        """The 1-based line and column of item ``index``."""
+        return _place(self.marks[index])
+
+
+def _place(mark) -> tuple[int, int]:
+    return mark.line + 1, mark.column + 1
 
 
 def compose(text: str, file: str, keys: str = "names", scalar: Callable | None = None, pairs: bool = False) -> Any:
@@ -148,12 +156,19 @@ def compose(text: str, file: str, keys: str = "names", scalar: Callable | None =
     By default a scalar is resolved as YAML 1.2 (``resolve``) and a mapping is a Mapping
     whose keys are unique; ``scalar(text, quoted, line, column)`` makes scalars instead,
     and with ``pairs`` a mapping is a list of its (key, value) pairs, as written."""
+    import gc
+
     from ruamel.yaml.error import YAMLError
 
+    collecting = gc.isenabled()
+    gc.disable()  # a quarter million new objects, none of them in a cycle: no collections needed
     try:
         return _Composer(file, scalar, keys, pairs).run(_parser(text), text)
     except (YAMLError, RecursionError) as error:
         raise yaml_error(error, text, file) from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _parser(text: str):
@@ -170,11 +185,12 @@ def _parser(text: str):
 class _Composer:
     def __init__(self, file: str, scalar: Callable | None, keys: str, pairs: bool) -> None:
         self.file, self.scalar, self.keys, self.pairs = file, scalar, keys, pairs
+        self.seen: dict[str, Any] = {}  # plain scalars resolved so far
 
     def refuse(self, error: HandcalcError, mark) -> HandcalcError:
-        return error.located(self.file, mark.line + 1, mark.column + 1)
+        return error.located(self.file, *_place(mark))
 
-    def run(self, next_event, text: str) -> Any:
+    def run(self, next_event, document: str) -> Any:
         from ruamel.yaml.events import (
             AliasEvent,
             DocumentStartEvent,
@@ -186,46 +202,49 @@ class _Composer:
             StreamEndEvent,
         )
 
-        make = self.scalar or self.resolved
-        # each open collection: [is a mapping, its items, their places, its own mark]
+        make, seen, missing = self.scalar, self.seen, object()
+        # each open collection: [is a mapping, its items, their marks, its own mark]; the
+        # document itself is a list that holds one node
         stack: list[list] = [[False, [], [], None]]
+        is_mapping, items, marks, _ = stack[-1]
         documents = 0
         while True:
             event = next_event()
             kind = event.__class__
-            if kind is ScalarEvent:
+            if kind is ScalarEvent:  # the hot path: a 256×256 matrix is 65,536 of them
                 mark = event.start_mark
-                if event.anchor is not None or event.tag is not None:
+                if event.anchor is not None or event.ctag is not None:
                     self.refuse_feature(event, mark)
-                top = stack[-1]
-                items = top[1]
-                if len(items) >= (2 * MAX_KEYS if top[0] else MAX_ITEMS) and stack[1:]:
-                    raise self.refuse(_too_many(top[0]), mark)
-                plain = not event.style
-                if plain and top[0] and len(items) % 2 == 0 and event.value == "<<":
-                    raise self.refuse(YAMLSyntaxError("YAML merge keys (<<) are not allowed; write the keys out in full"), mark)
-                items.append(make(event.value, not plain, mark.line + 1, mark.column + 1))
-                top[2].append((mark.line + 1, mark.column + 1))
+                text, plain = event.value, not event.style
+                if make is not None:
+                    value = make(text, not plain, *_place(mark))
+                elif not plain:
+                    value = text
+                else:
+                    value = seen.get(text, missing)  # a matrix repeats a few numbers many times
+                    if value is missing:
+                        value = self.resolved(text, mark)
+                items.append(value)
+                marks.append(mark)
             elif kind is SequenceStartEvent or kind is MappingStartEvent:
                 mark = event.start_mark
-                if event.anchor is not None or event.tag is not None:
+                if event.anchor is not None or event.ctag is not None:
                     self.refuse_feature(event, mark)
-                top = stack[-1]
                 if len(stack) > MAX_DEPTH:
                     raise self.refuse(YAMLSyntaxError(
                         f"lists and mappings nested more than {MAX_DEPTH} deep; a matrix is a list of rows"), mark)
-                # a list of mappings (heads, a class's students) may be longer than a matrix
-                limit = 2 * MAX_KEYS if top[0] else MAX_KEYS if kind is MappingStartEvent else MAX_ITEMS
-                if len(top[1]) >= limit and stack[1:]:
-                    raise self.refuse(_too_many(top[0] or limit == MAX_KEYS), mark)
-                if top[0] and len(top[1]) % 2 == 0:
+                if is_mapping and len(items) % 2 == 0:
                     what = "a mapping" if kind is MappingStartEvent else "a list"
                     raise self.refuse(SchemaError(f"keys are {self.keys}, not {what}"), mark)
+                self.check_length(is_mapping, items, marks)
                 stack.append([kind is MappingStartEvent, [], [], mark])
+                is_mapping, items, marks, _ = stack[-1]
             elif kind is SequenceEndEvent or kind is MappingEndEvent:
-                is_mapping, items, places, mark = stack.pop()
-                stack[-1][1].append(self.mapping(items, places) if is_mapping else Sequence(items, places))
-                stack[-1][2].append((mark.line + 1, mark.column + 1))
+                self.check_length(is_mapping, items, marks)  # counted here: the hot path stays short
+                done_mapping, done, done_marks, mark = stack.pop()
+                is_mapping, items, marks, _ = stack[-1]
+                items.append(self.mapping(done, done_marks) if done_mapping else Sequence(done, done_marks))
+                marks.append(mark)
             elif kind is AliasEvent:
                 self.refuse_feature(event, event.start_mark)
             elif kind is DocumentStartEvent:
@@ -234,10 +253,21 @@ class _Composer:
                     raise self.refuse(YAMLSyntaxError("malformed YAML: a second document; a file holds one"),
                                       event.start_mark)
                 if event.version not in (None, (1, 2)):
-                    raise _version_error(event.version, text, self.file)
+                    raise _version_error(event.version, document, self.file)
             elif kind is StreamEndEvent:
-                root = stack[0][1]
-                return root[0] if root else None
+                return items[0] if items else None
+
+    def check_length(self, is_mapping: bool, items: list, marks: list) -> None:
+        """At most MAX_KEYS keys in a mapping, MAX_KEYS items in a list and, of them, at most
+        MAX_ITEMS that are not mappings (a row, a column): refused at the first too many."""
+        if len(items) <= MAX_ITEMS:
+            return
+        if len(items) > (2 if is_mapping else 1) * MAX_KEYS:
+            raise self.refuse(_too_many(True), marks[(2 if is_mapping else 1) * MAX_KEYS])
+        if not is_mapping:
+            others = [mark for item, mark in zip(items, marks, strict=True) if not isinstance(item, Mapping)]
+            if len(others) > MAX_ITEMS:
+                raise self.refuse(_too_many(False), others[MAX_ITEMS])
 
     def refuse_feature(self, event, mark) -> None:
         if getattr(event, "tag", None) is not None and getattr(event, "anchor", None) is None:
@@ -246,12 +276,17 @@ class _Composer:
         raise self.refuse(YAMLSyntaxError(
             "YAML anchors and aliases (& and *) are not allowed; write the matrix out in full"), mark)
 
-    def mapping(self, items: list, places: list) -> Mapping | list[tuple]:
+    def mapping(self, items: list, marks: list) -> Mapping | list[tuple]:
         keys, values = items[::2], items[1::2]
+        for key, mark in zip(keys, marks[::2]):
+            if (key.text if isinstance(key, Scalar) else key) == "<<":
+                raise self.refuse(YAMLSyntaxError(
+                    "YAML merge keys (<<) are not allowed; write the keys out in full"), mark)
         if self.pairs:
             return list(zip(keys, values))
         key_places, value_places = {}, {}
-        for key, value, key_at, value_at in zip(keys, values, places[::2], places[1::2], strict=True):
+        for key, value, key_mark, value_mark in zip(keys, values, marks[::2], marks[1::2], strict=True):
+            key_at, value_at = _place(key_mark), _place(value_mark)
             if key in key_places:
                 raise SchemaError(f"duplicate key {shown_key(key)}; each key may appear only once").located(
                     self.file, *key_at)
@@ -260,13 +295,13 @@ class _Composer:
             value_places[key] = key_at if value is None else value_at
         return Mapping(zip(keys, values), key_places, value_places)
 
-    def resolved(self, text: str, quoted_: bool, line: int, column: int) -> Any:
-        if quoted_:
-            return text
+    def resolved(self, text: str, mark) -> Any:
+        """A plain scalar resolved (once for each text), or refused where it stands."""
         try:
-            return resolve(text)
+            value = self.seen[text] = resolve(text)
         except SchemaError as error:
-            raise error.located(self.file, line, column) from None
+            raise self.refuse(error, mark) from None
+        return value
 
 
 def _too_many(mapping: bool) -> SchemaError:

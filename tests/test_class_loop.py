@@ -37,6 +37,12 @@ def make_class(tmp_path: Path, roster: str = ROSTER, *extra, name="week3") -> Pa
     return out
 
 
+@pytest.fixture(scope="module")
+def week3(tmp_path_factory) -> Path:
+    """The class folder of ROSTER, made once for the tests that only read it."""
+    return make_class(tmp_path_factory.mktemp("class"))
+
+
 def yaml_load(path: Path):
     return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
 
@@ -132,7 +138,8 @@ def test_the_class_folder(tmp_path):
     for entry in manifest["students"]:  # each problem file is an ordinary problem
         assert invoke("run", out / entry["problem"], "-f", "json").exit_code == 0
     template = (out / "answers" / "s02.yaml").read_text()
-    assert template.startswith("# Answers of Alan Turing (s02)") and "Replace each" in template
+    assert template.splitlines()[1] == "# Answers of Alan Turing (s02), exercise " + codes[1] + "."
+    assert "Replace each" in template
     data = yaml_load(out / "answers" / "s02.yaml")
     steps = truth(out, "s02")
     assert data["id"] == "s02" and data["variant"] == codes[1]
@@ -144,10 +151,21 @@ def test_the_class_folder(tmp_path):
     assert invoke("worksheet", "--roster", tmp_path / "class.csv", "--seed", "1", "-o", out, "--force").exit_code == 0
 
 
-def test_the_sheets_name_each_student_and_never_the_seed(tmp_path):
+def test_templates_name_the_answers_schema_and_validate(tmp_path, week3):
+    from jsonschema import Draft7Validator
+
+    from handcalc.schema import schema, schema_line
+
+    out = week3
+    template = (out / "answers" / "s01.yaml").read_text()
+    assert template.splitlines()[0] == schema_line("answers")
+    assert list(Draft7Validator(schema("answers")).iter_errors(yaml_load(out / "answers" / "s01.yaml"))) == []
+
+
+def test_the_sheets_name_each_student_and_never_the_seed(tmp_path, week3):
     from test_worksheet import pdf_text
 
-    out = make_class(tmp_path)
+    out = week3
     manifest = yaml_load(out / "class.yaml")
     sheets, keys = pdf_text(out / "sheets.pdf"), pdf_text(out / "key.pdf")
     for text in (sheets, keys):
@@ -176,8 +194,8 @@ def test_variants_without_a_seed_draw_one(tmp_path):
 
 
 # --- marking a class --------------------------------------------------------------------------
-def test_a_class_marked_to_one_grades_file(tmp_path):
-    out = make_class(tmp_path)
+def test_a_class_marked_to_one_grades_file(tmp_path, week3):
+    out = week3
     subs = tmp_path / "subs"
     subs.mkdir()
     right = truth(out, "s01")
@@ -200,8 +218,8 @@ def test_a_class_marked_to_one_grades_file(tmp_path):
     ]  # fmt: skip
 
 
-def test_pairing_by_file_name_and_two_submissions_for_one_student(tmp_path):
-    out = make_class(tmp_path)
+def test_pairing_by_file_name_and_two_submissions_for_one_student(tmp_path, week3):
+    out = week3
     subs = tmp_path / "subs"
     subs.mkdir()
     ada = truth(out, "s01")
@@ -248,8 +266,8 @@ def pdf_form(path: Path, fields: dict[str, str]) -> Path:
     return path
 
 
-def test_a_filled_form_is_marked_blank_and_text_cells_included(tmp_path):
-    out = make_class(tmp_path)
+def test_a_filled_form_is_marked_blank_and_text_cells_included(tmp_path, week3):
+    out = week3
     steps = truth(out, "s02")
     manifest = yaml_load(out / "class.yaml")
     fields = {"id": "s02", "variant": manifest["students"][1]["variant"]}
@@ -272,11 +290,103 @@ def test_a_filled_form_is_marked_blank_and_text_cells_included(tmp_path):
     assert row[6] == f"A[1,2]: wrote about a half, expected {steps['A'][0, 1]:.6g}"
 
 
-def test_a_damaged_pdf_is_a_row_not_a_crash(tmp_path):
-    out = make_class(tmp_path)
+def test_a_damaged_pdf_is_a_row_not_a_crash(tmp_path, week3):
+    out = week3
     subs = tmp_path / "subs"
     subs.mkdir()
     (subs / "s01.pdf").write_bytes(b"%PDF-1.7\n garbage")
     done = invoke("check", out / "class.yaml", subs)
     assert done.exit_code == 3 and done.stderr.count("\n") == 1 and "s01.pdf" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+# --- the round trip ---------------------------------------------------------------------------
+# Mia's exercise is chosen (seed 16) so that her mistake leaves no cell right by chance
+FIVE = "id,name,seed\nr1,Rita Right,\nr2,Ron Rounding,\nr3,Mia Mistake,16\nr4,Bo Blank,\nr5,Max Missing,\n"
+
+
+def fill_form(form: Path, values: dict[str, str], out: Path) -> Path:
+    """A fillable sheet filled in as a reader does: each field's value set and saved."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(form))
+    for page in writer.pages:
+        writer.update_page_form_field_values(page, values, auto_regenerate=False)
+    with out.open("wb") as stream:
+        writer.write(stream)
+    return out
+
+
+def form_values(steps: dict, decimals: int) -> dict[str, str]:
+    """A student's numbers by field name: ``A[2,3]`` is row 2, column 3 of A."""
+    return {f"{name}[{i + 1},{j + 1}]": f"{steps[name][i, j]:.{decimals}f}" for name in ("A", "Z")
+            for i, j in np.ndindex(steps[name].shape)}  # fmt: skip
+
+
+@pytest.mark.parametrize("fillable", [False, True])
+def test_round_trip_of_a_class_of_five(tmp_path, fillable):
+    out = make_class(tmp_path, FIVE, *(["--fillable"] if fillable else []))
+    subs = tmp_path / "handed-in"
+    subs.mkdir()
+    steps = {student: truth(out, student) for student in ("r1", "r2", "r3", "r4")}
+    mistake = dict(steps["r3"], Z=steps["r3"]["V"] @ steps["r3"]["A"].T)  # Z = V·Aᵀ: the weights transposed
+    written_z = np.round(mistake["Z"], 3)
+    assert (np.abs(written_z - steps["r3"]["Z"]) > 0.02).all()  # no cell of the mistake is right by chance
+    filled(out / "answers" / "r1.yaml", steps["r1"], subs / "r1.yaml", 4)
+    filled(out / "answers" / "r3.yaml", mistake, subs / "mia.yaml", 3)
+    if fillable:
+        fill_form(out / "fillable" / "r2.pdf", form_values(steps["r2"], 2), subs / "r2.pdf")
+        fill_form(out / "fillable" / "r4.pdf", {}, subs / "scan-bo.pdf")  # paired by the id inside
+    else:
+        filled(out / "answers" / "r2.yaml", steps["r2"], subs / "r2.yaml", 2)
+        filled(out / "answers" / "r4.yaml", {}, subs / "r4.yaml")
+    report = tmp_path / "grades.csv"
+    done = invoke("check", out / "class.yaml", subs, "--report", report)
+    assert done.exit_code == 1, done.stderr
+    size = {name: steps["r1"][name].size for name in ("A", "Z")}
+    n_a, n_z = size["A"], size["Z"]
+    blank_file = subs / ("scan-bo.pdf" if fillable else "r4.yaml")
+    assert grades(report) == [
+        ["id", "name", "file", "score", "A", "Z", "first mistake"],
+        ["r1", "Rita Right", str(subs / "r1.yaml"), "100.0", f"{n_a}/{n_a}", f"{n_z}/{n_z}", ""],
+        ["r2", "Ron Rounding", str(subs / ("r2.pdf" if fillable else "r2.yaml")), "100.0", f"{n_a}/{n_a}", f"{n_z}/{n_z}", ""],
+        ["r3", "Mia Mistake", str(subs / "mia.yaml"), f"{round(100 * n_a / (n_a + n_z), 1)}", f"{n_a}/{n_a}", f"0/{n_z}",
+         f"Z[1,1]: wrote {written_z[0, 0]:g}, expected {steps['r3']['Z'][0, 0]:.6g} "
+         "(Z is V·Aᵀ instead of V·A: each column of Z is V times a column of A)"],  # the mistake, diagnosed
+        ["r4", "Bo Blank", str(blank_file), "0.0", f"0/{n_a}", f"0/{n_z}", "nothing written"],
+        ["r5", "Max Missing", "", "", "", "", "no submission"],
+    ]  # fmt: skip
+    if fillable:
+        from test_worksheet import pdf_text
+
+        manifest = yaml_load(out / "class.yaml")
+        for entry in manifest["students"]:
+            text = pdf_text(out / "fillable" / f"{entry['id']}.pdf")
+            assert entry["name"] in text and entry["variant"] in text
+            assert "2026" not in text and "seed" not in text.lower()
+            assert entry["seed"] < 1000 or str(entry["seed"]) not in text  # (a short seed may be any number)
+            others = [other["name"] for other in manifest["students"] if other is not entry]
+            assert not any(name in text for name in others)  # each form is one student's sheet only
+        assert_fields_over_boxes(out / "fillable" / "r1.pdf", n_a + n_z)
+
+
+def assert_fields_over_boxes(form: Path, cells: int) -> None:
+    """One text field per blank cell, each a box's size, none over another, all on the page."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(form)
+    rects = []
+    for k, page in enumerate(reader.pages):
+        for annotation in page.get("/Annots") or []:
+            widget = annotation.get_object()
+            x0, y0, x1, y1 = map(float, widget["/Rect"])
+            if widget["/T"] in ("id", "variant"):
+                assert widget["/Ff"] & 1 and widget["/F"] & 2  # read-only and hidden
+                continue
+            assert 0 <= x0 < x1 <= float(page.mediabox.right) and 0 <= y0 < y1 <= float(page.mediabox.top)
+            assert 15 < x1 - x0 < 60 and 12 < y1 - y0 < 40  # about 0.9–1.5 cm by 0.75–0.85 cm
+            rects.append((k, x0, y0, x1, y1))
+    assert len(rects) == cells
+    for i, (k, x0, y0, x1, y1) in enumerate(rects):
+        for k2, a0, b0, a1, b1 in rects[i + 1 :]:
+            assert k != k2 or x1 <= a0 + 0.5 or a1 <= x0 + 0.5 or y1 <= b0 + 0.5 or b1 <= y0 + 0.5

@@ -12,9 +12,10 @@ from handcalc.errors import OutputError, OutputExistsError
 
 
 def class_set(roster: Path, output: Path, problem_file: Path | None, seed: int | None, generator: dict, blank, level,
-              precision: int | None, paper: str, force: bool, *, key: bool, show_work: bool, variants: int | None,
+              precision: int | None, paper: str, fillable: bool, force: bool, *, key: bool, show_work: bool, variants: int | None,
               fmt: str) -> None:  # fmt: skip
-    """Write the class folder ``output``: class.yaml, problems/, answers/, sheets.pdf, key.pdf."""
+    """Write the class folder ``output``: class.yaml, problems/, answers/, sheets.pdf, key.pdf
+    (and fillable/ with ``fillable``)."""
     from handcalc.exercises import class_set as making
     from handcalc.exercises.manifest import NAME, manifest_text, problem_path
     from handcalc.exercises.roster import read_roster
@@ -60,9 +61,18 @@ def class_set(roster: Path, output: Path, problem_file: Path | None, seed: int |
         files[f"answers/{exercise.student.id}.yaml"] = template_text(exercise, trace, blanks, decimals, exercise.problem.round)
     files[NAME] = manifest_text(exercises, blanks=blanks, precision=precision_of(precision, exercises[0].problem), seed=seed,
                                 generator=generator or None, problem=str(problem_file) if problem_file else None)  # fmt: skip
-    files["sheets.pdf"] = pdf(sheets, paper)
+    if fillable:
+        from handcalc.render.pdf_form import fillable_forms
+        from handcalc.render.typst import pdf_with_boxes
+
+        files["sheets.pdf"], starts, boxes = pdf_with_boxes(sheets, paper)
+        identities = [{"id": exercise.student.id, "variant": exercise.code} for exercise in exercises]
+        for exercise, form in zip(exercises, fillable_forms(files["sheets.pdf"], starts, boxes, identities)):
+            files[f"fillable/{exercise.student.id}.pdf"] = form
+    else:
+        files["sheets.pdf"] = pdf(sheets, paper)
     files["key.pdf"] = pdf(keys, paper)
-    for folder in ("problems", "answers"):
+    for folder in ("problems", "answers") + (("fillable",) if fillable else ()):
         (output / folder).mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         write(output / name, content, force, protect=None)

@@ -116,7 +116,7 @@ def output_format(chosen: Format | None, output: Path | None = None) -> str:
 
 def width() -> int:
     """The terminal's width, or $COLUMNS, or 100 when the output is not a terminal."""
-    return shutil.get_terminal_size((100, 24)).columns
+    return max(shutil.get_terminal_size((100, 24)).columns, 20)  # COLUMNS=1 still draws: 20 is the least
 
 
 def emit(rendered, output: Path | None = None, force: bool = False, protect: Path | None = None) -> None:

@@ -19,7 +19,7 @@ class Visibility(str, Enum):
 
 @app.command()
 def gradescope(
-    problem_file: Annotated[Path, typer.Argument(metavar="PROBLEM", help="The problem YAML file the class answers.")],
+    problem_file: Annotated[Path, typer.Argument(metavar="PROBLEM", help="The problem YAML file, or a class set's class.yaml.")],
     output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The autograder zip to write.")] = Path("autograder.zip"),
     blank: Annotated[Optional[str], typer.Option(metavar="STEPS", help="The steps asked, e.g. A,Z (default: every computed step).")] = None,
     level: Annotated[Optional[int], typer.Option(min=1, max=3, metavar="N", help="1: only A and Z; 2: from the scores on; 3: everything after the inputs.")] = None,

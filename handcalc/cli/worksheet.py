@@ -53,16 +53,19 @@ def worksheet(
     format: Annotated[SheetFormat, typer.Option("--format", "-f", help="pdf, html (a printable page), markdown or xlsx (a spreadsheet to fill in).")] = SheetFormat.pdf,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
     roster: Annotated[Optional[Path], typer.Option(metavar="CSV", help="A class: a CSV with id and name columns; -o is then a folder with each student's sheet, key, problem and answers template.")] = None,
+    fillable: Annotated[bool, typer.Option("--fillable", help="With --roster: each student's sheet also as a fillable PDF form, fillable/ID.pdf.")] = False,
 ) -> None:
     """Print a worksheet (or its answer key, or a class set of different ones) to fill in by hand."""
     generator = {"tokens": tokens, "d_model": d_model, "d_k": d_k, "heads": heads,
                  "mask": mask and mask.value, "base": base, "layout": layout and layout.value}  # fmt: skip
     generator = {name: value for name, value in generator.items() if value is not None}
+    if fillable and roster is None:
+        raise typer.BadParameter("fillable forms are made for a class: give --roster too", param_hint="--fillable")
     if roster is not None:
         from handcalc.cli.class_loop import class_set
 
         with errors():
-            class_set(roster, output, problem_file, seed, generator, blank, level, precision, paper.value, force,
+            class_set(roster, output, problem_file, seed, generator, blank, level, precision, paper.value, fillable, force,
                       key=key, show_work=show_work, variants=variants, fmt=format.value)  # fmt: skip
         return
     with errors():

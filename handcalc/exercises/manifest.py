@@ -162,6 +162,6 @@ def _place(node: Any, key: Any) -> tuple[int | None, int | None]:
     """The 1-based line and column of ``node[key]`` as read by handcalc.yamlfile (of the
     file's start when there is no key)."""
     try:
-        return node.key_places[key] if isinstance(node, Mapping) else node.places[key]
+        return node.key_places[key] if isinstance(node, Mapping) else node.place(key)
     except (AttributeError, KeyError, IndexError, TypeError):
         return 1, 1

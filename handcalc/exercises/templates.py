@@ -1,6 +1,7 @@
 """Answers templates: the file a student fills in and hands back, ``answers/ID.yaml``.
 
 ```yaml
+# yaml-language-server: $schema=file:///…/answers.schema.json
 # Answers of Ada Lovelace (s01), exercise K7Q2M.
 # Replace each "?" (quotes and all) with your number ... a blank "?" is a blank cell.
 id: "s01"
@@ -38,7 +39,10 @@ def template_text(exercise: Exercise, trace: Trace, blanks: Sequence[str], preci
     decimals = (
         f"rounded to {round} decimals, as the sheet asks" if round is not None else f"with the decimals you wrote ({precision} asked)"
     )
+    from handcalc.schema import schema_line
+
     lines = [
+        schema_line("answers"),
         f"# Answers of {who}, exercise {exercise.code}.",
         f'# Replace each "?" (quotes and all) with your number, {decimals};',
         '# a fraction in quotes ("1/3"). Leave a "?" where you have no answer. Masked cells (-inf)',

@@ -12,11 +12,13 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
+from typing import TYPE_CHECKING
 
-from handcalc.check import Answer
 from handcalc.errors import InputFileError
-from handcalc.trace import INPUT, Trace
+
+if TYPE_CHECKING:
+    from handcalc.check import Answer
+    from handcalc.trace import Trace
 
 IDENTITY = ("id", "variant")
 MAX_BYTES = 32 << 20  # 32 MiB: a filled sheet is a few hundred kB
@@ -74,8 +76,12 @@ def form_answers(fields: Mapping[str, str], trace: Trace, blanks: Sequence[str] 
     """The answers a form holds for the steps ``blanks`` of ``trace`` (default: each step
     it has a field for): each cell from its field (a cell without a field, such as a masked
     −∞ printed on the sheet, is blank)."""
+    import numpy as np
+
     from handcalc.answers import written_cell
+    from handcalc.check import Answer
     from handcalc.numbers import NotANumber
+    from handcalc.trace import INPUT
 
     if blanks is None:
         named = {cell[0] for name in fields if (cell := cell_of(name)) is not None}

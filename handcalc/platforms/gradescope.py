@@ -231,8 +231,8 @@ def results(marks, trace, steps: tuple[str, ...], config: Config, file: str, stu
 
 
 def _test_name(step) -> str:
-    """``A: A = exp / sums``, the step's name (with its head) and formula."""
-    return f"{step.name}: {step.formula}"
+    """``A = exp / sums``: the step's formula, its name with its head (``h2.A = exp / sums``)."""
+    return f"{step.name} = {step.formula.partition(' = ')[2]}"
 
 
 def _md(text: str) -> str:

@@ -90,7 +90,7 @@ def question_text(sheet: Worksheet, tolerance: float | None = None) -> str:
     out = [f"<p><strong>{text(sheet.title)}</strong></p>", f"<p>{text(instructions(sheet))}</p>"]
     if sheet.given:
         out.append("<h4>Given</h4>")
-        out += _steps(sheet, sheet.given, lambda step: _table(given_grid(sheet, step)))
+        out += _steps(sheet, sheet.given, lambda step: _table(given_grid(sheet, step)), across=3)
     out.append("<h4>Your work</h4>")
     out += _steps(sheet, sheet.blank, lambda step: _table(blank_grid(sheet, step), iter(fields(sheet, step, tolerance))))
     return "\n".join(out)
@@ -109,16 +109,33 @@ def worked_key(sheet: Worksheet) -> str:
     return "\n".join(["<h4>Worked key</h4>", *_steps(key, key.blank, step_html)])
 
 
-def _steps(sheet: Worksheet, steps: Iterable[Step], draw) -> list[str]:
-    """Each step under its formula (and constants), each head under its own title."""
-    out = []
+def _steps(sheet: Worksheet, steps: Iterable[Step], draw, across: int = 1) -> list[str]:
+    """Each step under its formula (and constants), each head under its own title; with
+    ``across`` > 1, that many steps side by side (a layout table: Moodle keeps no style sheet)."""
+    out: list[str] = []
+    row: list[str] = []
+
+    def flush() -> None:
+        if across > 1 and row:
+            cells = "".join(f'<td style="vertical-align:top;padding:0 2.5rem .5rem 0">{one}</td>' for one in row)
+            out.append(f"<table><tr>{cells}</tr></table>")
+        row.clear()
+
     for step, opens in head_changes(steps):
         if opens is not None:
+            flush()
             out.append(f"<h5>{text(head_title(sheet.trace, opens) if opens else COMBINING)}</h5>")
         formula = short(step.name) + ", given" if step.kind == INPUT else step.formula
         constants = ", ".join(map(html_formula, constant_texts(step, sheet.precision)))
         caption = html_formula(formula) + (f"&ensp;<em>{constants}</em>" if constants else "")
-        out.append(f"<p>{_braces(caption)}</p>\n{draw(step)}")
+        drawn = f"<p style=\"white-space:nowrap\">{_braces(caption)}</p>\n{draw(step)}"
+        if across == 1:
+            out.append(drawn)
+            continue
+        row.append(drawn)
+        if len(row) == across:
+            flush()
+    flush()
     return out
 
 

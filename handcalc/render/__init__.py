@@ -35,9 +35,28 @@ def for_export(options: RenderOptions) -> RenderOptions:
     return replace(options, width=EXPORT_WIDTH)
 
 
+MAX_TITLE = 120  # characters of a title shown; a label is cut at MAX_LABEL
+MAX_LABEL = 24
+
+
 def renderer(fmt: str):
-    """The ``render`` function of format ``fmt`` (imported only when it is used)."""
-    return import_module(f"handcalc.render.{_MODULES[fmt]}").render
+    """The ``render`` function of format ``fmt`` (imported only when it is used); every
+    format but json draws the trace's title and labels as :func:`shown` makes them."""
+    render = import_module(f"handcalc.render.{_MODULES[fmt]}").render
+    return render if fmt == "json" else lambda trace, options: render(shown(trace), options)
+
+
+def shown(trace):
+    """``trace`` with its title and labels as they may be drawn: control characters escaped
+    (no terminal escape sequence, no newline inside a table) and long ones cut short."""
+    from handcalc.numbers import printable
+
+    def labels(texts):
+        return tuple(printable(text, MAX_LABEL) for text in texts)
+
+    steps = tuple(replace(step, rows=labels(step.rows), cols=labels(step.cols)) for step in trace)
+    tokens = labels(trace.tokens) if trace.tokens is not None else None
+    return replace(trace, title=printable(trace.title, MAX_TITLE), tokens=tokens, steps=steps)
 
 
 def drawer(fmt: str):

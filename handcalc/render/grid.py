@@ -39,6 +39,7 @@ class Cell:
     text: str = ""
     style: str = GAP
     left: bool = False  # labels and names read from the left; numbers align right
+    field: str | None = None  # a worksheet's box: the form field (step and cell) it stands for
 
 
 BLANK = Cell()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from handcalc.marking.pdf_forms import field_name
 from handcalc.numbers import NEG_INF, format_number
 from handcalc.render.grid import (
     SUM,
@@ -47,7 +48,8 @@ def blank_grid(sheet: Worksheet, step: Step, by_hand: bool = True) -> Grid:
         return product(left, right, this, sheet.precision, None)
     if step.kind == SUMS:
         grid = sums(_operand(sheet, step.operands[0]), step, sheet.trace.layout, sheet.precision, None)
-        return [[_answer(cell.text, sheet.key) if cell.style == SUM else cell for cell in row] for row in grid]
+        fields = iter(field_name(step.name, (j,)) for j in range(step.value.size))  # the sums, in order
+        return [[_answer(cell.text, sheet.key, next(fields)) if cell.style == SUM else cell for cell in row] for row in grid]
     return matrix(this, sheet.precision, None)
 
 
@@ -85,12 +87,13 @@ def _cells(sheet: Worksheet, step: Step, style: str) -> np.ndarray:
             cells[index] = Cell(NEG_INF, PREFILLED)
         else:
             text = format_number(value[index], sheet.precision)
-            cells[index] = Cell(text if sheet.key else "", style)
+            field = field_name(step.name, index if step.value.ndim == 2 else index[1:]) if style == ANSWER else None
+            cells[index] = Cell(text if sheet.key else "", style, field=field)
     return cells
 
 
-def _answer(text: str, key: bool) -> Cell:
-    return Cell(text if key else "", ANSWER)
+def _answer(text: str, key: bool, field: str) -> Cell:
+    return Cell(text if key else "", ANSWER, field=field)
 
 
 def is_box(cell: Cell) -> bool:

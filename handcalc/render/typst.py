@@ -59,6 +59,31 @@ def pdf(sheets: Sequence[Worksheet], paper: str = "a4") -> bytes:
     return compile_source(source(sheets, paper))
 
 
+def pdf_with_boxes(sheets: Sequence[Worksheet], paper: str = "a4") -> tuple[bytes, list[int], list[dict]]:
+    """The compiled PDF of ``sheets`` (the same pages as :func:`pdf`), the first page of each
+    sheet (0-based) and where each answer box lies: ``{"name", "corner", "page", "x", "y"}``,
+    the box's field name (:func:`handcalc.marking.pdf_forms.field_name`), its top-left
+    (corner 0) or bottom-right (corner 1) corner, its 1-based page, and x, y in points from
+    the page's top-left corner."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    import typst
+
+    with tempfile.TemporaryDirectory() as folder:  # a file, so that one compilation serves the query too
+        main = Path(folder) / "sheets.typ"
+        main.write_text(source(sheets, paper, boxes=True), encoding="utf-8")
+        try:
+            compiler = typst.Compiler(str(main), ignore_system_fonts=True)
+            data = compiler.compile(format="pdf")
+            starts = json.loads(compiler.query("<hcsheet>", field="value"))
+            boxes = json.loads(compiler.query("<hcbox>", field="value"))
+        except typst.TypstError as error:
+            raise _compile_error(error) from None
+    return data, [page - 1 for page in starts], boxes
+
+
 def compile_source(text: str) -> bytes:
     import typst  # heavy: only when a PDF is made
 
@@ -66,19 +91,25 @@ def compile_source(text: str) -> bytes:
         # untagged: poppler misreads the tagged PDF's /MarkInfo and complains on every page
         return typst.compile(text.encode("utf-8"), format="pdf", ignore_system_fonts=True, pdf_tags=False)
     except typst.TypstError as error:
-        message = " ".join(str(getattr(error, "message", "") or error).split()) or "unknown error"
-        message = message if len(message) <= 160 else message[:159] + "…"
-        raise TypstCompileError(f"Typst could not compile the worksheet: {message}") from None
+        raise _compile_error(error) from None
 
 
-def source(sheets: Sequence[Worksheet], paper: str = "a4") -> str:
-    """The Typst source of ``sheets``, one after the other, each from a new page."""
+def _compile_error(error) -> TypstCompileError:
+    message = " ".join(str(getattr(error, "message", "") or error).split()) or "unknown error"
+    message = message if len(message) <= 160 else message[:159] + "…"
+    return TypstCompileError(f"Typst could not compile the worksheet: {message}")
+
+
+def source(sheets: Sequence[Worksheet], paper: str = "a4", boxes: bool = False) -> str:
+    """The Typst source of ``sheets``, one after the other, each from a new page; with
+    ``boxes``, each sheet's start and each answer box's corners are marked (``<hcsheet>``,
+    ``<hcbox>``) for a query, which changes nothing on the page."""
     if paper not in PAPERS:
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
     page = document_page(sheets, paper)
     body = [_sheet(sheet, page) for sheet in sheets]
     title = sheets[0].title if sheets else "Worksheet"
-    return _preamble(title, page) + "\n".join(body)
+    return _preamble(title, page).replace("MARKED", str(boxes).lower()) + "\n".join(body)
 
 
 # --- the page -------------------------------------------------------------------------------
@@ -120,6 +151,16 @@ _PREAMBLE = r"""
 #let headline(t) = block(above: 1.0em, below: 0.5em, sticky: true, text(size: 11pt, weight: "bold", t))
 #let section(t) = block(above: 1.1em, below: 0.6em, sticky: true,
   stack(dir: ttb, spacing: 3pt, text(size: 12pt, weight: "bold", t), line(length: 100%, stroke: 0.6pt + ink)))
+#let marked = MARKED
+#let corner(name, k) = context {
+  let p = here().position()
+  [#metadata((name: name, corner: k, page: p.page, x: p.x.pt(), y: p.y.pt())) <hcbox>]
+}
+#let answerbox(name, body) = box(width: 100%, height: 100%, {
+  if marked { place(top + left, corner(name, 0)); place(bottom + right, corner(name, 1)) }
+  align(center + horizon, body)
+})
+#let sheetstart() = if marked { context [#metadata(here().position().page) <hcsheet>] }
 #let writeline(label, width, filled: none) = box(baseline: 0pt)[#label #box(width: width, height: 0.9em,
   stroke: (bottom: 0.5pt + ink), inset: (left: 4pt), text(size: 11pt, filled))]
 """.lstrip()
@@ -140,7 +181,7 @@ def _preamble(title: str, page: Page) -> str:
 def _sheet(sheet: Worksheet, page: Page) -> str:
     """One sheet: its header (the variant id on every page), title, name lines, the given
     matrices and the blank steps."""
-    out = [_page_rule(sheet), "#counter(page).update(1)"]
+    out = [_page_rule(sheet), "#counter(page).update(1)", "#sheetstart()"]
     out.append(_title(sheet))
     given = [step for step in sheet.given]
     if given:
@@ -291,8 +332,9 @@ def _table(grid: Grid, page: Page, given: bool = False) -> str:
 def _cell(cell: Cell, given: bool, centred: bool) -> str:
     """One cell; in a column of boxes everything is centred, so labels sit over the boxes."""
     text = cell.text.strip()
-    if cell.style == ANSWER:
-        return f"table.cell(stroke: 0.8pt + ink, align: center + horizon, answer({_number(text)}))"
+    if cell.style == ANSWER:  # the box fills its cell, so that its corners are the cell's
+        body = f"answerbox({typst_string(cell.field or '')}, answer({_number(text)}))"
+        return f"table.cell(stroke: 0.8pt + ink, inset: 0pt, {body})"
     if cell.style == COPY:
         stroke = '(paint: soft, thickness: 0.6pt, dash: "dashed")'
         return f"table.cell(stroke: {stroke}, align: center + horizon, num({_number(text)}))"
