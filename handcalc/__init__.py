@@ -7,12 +7,17 @@
 """
 
 __version__ = "0.1.0"
-__all__ = ["Problem", "Trace", "Step", "compute", "load_problem", "parse_problem", "HandcalcError", "__version__"]
+__all__ = ["attention", "check", "Problem", "Trace", "Step", "compute", "load_problem", "parse_problem", "HandcalcError",
+           "__version__"]  # fmt: skip
 
 
 def __getattr__(name: str):
     """The public API, imported on first use so that ``handcalc --help`` stays fast."""
-    if name == "Problem":
+    if name in ("attention", "check"):  # the modules, callable: handcalc.attention(X=…), handcalc.check(trace, …)
+        from importlib import import_module
+
+        value = import_module(f"handcalc.{name}")
+    elif name == "Problem":
         from handcalc.problem import Problem as value
     elif name in ("Trace", "Step"):
         from handcalc import trace

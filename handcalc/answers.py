@@ -35,8 +35,12 @@ NUMBER_TEXT = re.compile(r"[+-]?(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?")
 
 def load_answers(path: str | Path, trace: Trace) -> list[Answer]:
     """The answered steps of the file at ``path``, checked against ``trace``'s steps."""
-    file = str(path)
-    root = _tree(read_text(Path(path), "answers file"), file)
+    return parse_answers(read_text(Path(path), "answers file"), trace, str(path))
+
+
+def parse_answers(text: str, trace: Trace, file: str = "<answers>") -> list[Answer]:
+    """The answered steps written in the YAML ``text``; ``file`` is named in error messages."""
+    root = _tree(text, file)
     if not isinstance(root, list) or root and not isinstance(root[0], tuple) or not root:
         found = "an empty file" if not root else "a list" if isinstance(root, list) else describe(root.text)
         raise SchemaError(f"expected a mapping of step names to answers (Q: [[…]]), found {found}").located(file, 1, 1)

@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from handcalc.api_calls import callable_module
 from handcalc.numbers import as_floats, round_cells
 from handcalc.problem import MATRIX_KEYS, Problem
 from handcalc.softmax import (
@@ -259,3 +260,6 @@ def _floats(value: np.ndarray) -> np.ndarray:
         return as_floats(value)
     except OverflowError:
         return np.full(value.shape, np.inf)
+
+
+callable_module(__name__, "attention")  # handcalc.attention(X=…, W_q=…, …): the Trace (handcalc.api.attention)

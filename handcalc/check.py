@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from handcalc.api_calls import callable_module
 from handcalc.marking.precision import EXACT, Interval
 from handcalc.trace import INPUT, Trace
 
@@ -216,3 +217,7 @@ def first_mistake(marks: Marks) -> str:
         if (cell := next((c for c in step.cells if c.verdict == BLANK), None)) is not None:
             return f"{step.name}[{','.join(str(i + 1) for i in cell.index)}]: blank"
     return ""
+
+
+
+callable_module(__name__, "check")  # handcalc.check(trace, answers): the marks (handcalc.api.check)

@@ -25,8 +25,15 @@ def path(name: str) -> Path:
 
 
 def describe(name: str) -> str:
-    """The example's first comment line, which says what it shows."""
+    """What the example shows: its opening comment, every line of it, as one sentence or more."""
+    words = []
     for line in path(name).read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
-            return line.lstrip("# ").strip()
-    return ""
+        if not line.startswith("#"):
+            break
+        text = line.lstrip("#").strip()
+        if text.startswith("yaml-language-server:"):
+            continue  # an editor's directive, not a description
+        if not text and words:
+            break
+        words.append(text)
+    return " ".join(word for word in words if word)

@@ -8,6 +8,7 @@ swapped: ``Q = W_q · X`` becomes ``Q = X · W_q`` and ``scores = Kᵀ · Q`` be
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 LAYOUTS = ("columns", "rows")
@@ -136,3 +137,36 @@ A_FORMULA = "A = exp / sums"
 def temperature_formula(source: str) -> str:
     """``scaled = x / T``: the softmax calculator's temperature step."""
     return f"scaled = {source} / T"
+
+
+def named_steps(words: Iterable[str], names: Sequence[str]) -> tuple[str, ...]:
+    """The steps of ``names`` (trace order) that ``words`` name, case-insensitively: a full
+    name (``h2.A``), a short one (``A``: every head's) or a head (``h2``: all of its steps).
+    A word that names none raises :class:`UnknownStep`, with the closest name if one is close."""
+    chosen: set[str] = set()
+    for word in words:
+        key = word.strip().casefold()
+        matches = {name for name in names if key in (name.casefold(), short(name).casefold(), (head_of(name) or "").casefold())}
+        if not matches:
+            raise UnknownStep(word.strip(), _closest(key, names))
+        chosen |= matches
+    return tuple(name for name in names if name in chosen)
+
+
+class UnknownStep(LookupError):
+    """A word that names no step; ``suggestion`` is the closest name, or None."""
+
+    def __init__(self, word: str, suggestion: str | None):
+        super().__init__(word)
+        self.word, self.suggestion = word, suggestion
+
+    def hint(self) -> str:
+        return f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
+
+
+def _closest(key: str, names: Sequence[str]) -> str | None:
+    import difflib
+
+    spellings = {spelling.casefold(): spelling for name in names for spelling in (name, short(name), head_of(name)) if spelling}
+    close = difflib.get_close_matches(key, list(spellings), n=1, cutoff=0.6)
+    return spellings[close[0]] if close else None

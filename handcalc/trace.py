@@ -71,3 +71,14 @@ class Trace:
     def heads(self) -> tuple[str, ...]:
         """The heads, ``h1``, ``h2`` …, in order; none for single-head attention."""
         return tuple(dict.fromkeys(head for name in self.names if (head := head_of(name))))
+
+    # In a notebook: the by-hand tables of the HTML and Markdown exports.
+    def _repr_html_(self) -> str:
+        from handcalc.render.notebook import trace_html
+
+        return trace_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from handcalc.render.notebook import trace_markdown
+
+        return trace_markdown(self)

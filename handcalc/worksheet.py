@@ -10,13 +10,13 @@ full name (``h2.A``) or a head (``h2``: all of its computed steps) chooses more 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from handcalc.errors import HandcalcError
-from handcalc.steps import head_of, short
+from handcalc.steps import UnknownStep, named_steps, short
 from handcalc.trace import INPUT, Step, Trace
 
 LEVELS = {
@@ -52,15 +52,21 @@ def blank_steps(trace: Trace, blank: str | Iterable[str] | None = None, level: i
     words = [word.strip() for word in (blank.split(",") if isinstance(blank, str) else blank) if word.strip()]
     if not words:
         raise BlankError(f"--blank names no step; this problem's steps are: {', '.join(computed)}")
-    chosen: set[str] = set()
+    inputs = [step.name for step in trace if step.kind == INPUT]
     for word in words:
-        matches = {name for name in computed if word in (name, short(name), head_of(name))}
-        if not matches:
-            inputs = [step.name for step in trace if step.kind == INPUT]
-            why = "is given (an input)" if word in inputs or any(short(n) == word for n in inputs) else "is not a step"
-            raise BlankError(f"--blank: {word!r} {why}; the steps that can be blank are: {', '.join(computed)}")
-        chosen |= matches
-    return tuple(name for name in computed if name in chosen)
+        if _named(word, inputs) and not _named(word, computed):
+            raise BlankError(f"--blank: {word!r} is given (an input); the steps that can be blank are: {', '.join(computed)}")
+    try:
+        return named_steps(words, computed)
+    except UnknownStep as error:
+        raise BlankError(f"--blank: {error.word!r} is not a step{error.hint()}; the steps that can be blank are: {', '.join(computed)}") from None
+
+
+def _named(word: str, names: Sequence[str]) -> tuple[str, ...]:
+    try:
+        return named_steps([word], names)
+    except UnknownStep:
+        return ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,17 @@ class Worksheet:
         """Which cells of ``step`` are printed even when it is blank: the −∞ of the mask."""
         value = np.asarray(step.value)
         return np.vectorize(lambda x: x == -np.inf, otypes=[bool])(value) if value.size else np.zeros(value.shape, bool)
+
+    # In a notebook: the sheet (or key) as the HTML and Markdown worksheets draw it.
+    def _repr_html_(self) -> str:
+        from handcalc.render.notebook import sheet_html
+
+        return sheet_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from handcalc.render.notebook import sheet_markdown
+
+        return sheet_markdown(self)
 
     def first_work(self, step: Step):
         """The arithmetic of ``step``'s first cell that is not pre-filled (None if none)."""

@@ -529,7 +529,7 @@ def test_output_force_overwrites(problem, tmp_path):
 def test_output_never_over_the_problem_file(problem, force):
     before = problem.read_bytes()
     result = run(problem, "--output", problem, *force)
-    assert_one_error_line(result, "is the problem file itself", f"{problem}: ")
+    assert_one_error_line(result, "is an input of this command", f"{problem}: ")
     assert problem.read_bytes() == before
 
 
@@ -539,7 +539,7 @@ def test_output_never_over_the_problem_file_by_another_name(problem, tmp_path):
     link.symlink_to(problem)
     result = run(problem, "--output", link, "--force")
     assert result.exit_code == 3
-    assert "is the problem file itself" in result.stderr
+    assert "is an input of this command" in result.stderr
     assert problem.read_bytes() == before
 
 

@@ -10,8 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pytest
-from conftest import ROOT, cli_runner
-from reference import reference_attention
+from conftest import ROOT, SAMPLES, cli_runner
+from reference import reference_attention, reference_multihead
 
 from handcalc.cli import app
 
@@ -240,3 +240,27 @@ def test_the_readme_shows_a_real_field(tmp_path):
     text = questions(ET.parse(out).getroot())[0].find("questiontext/text").text
     shown = re.search(r"```text\n(\{1:NUMERICAL:.*?\})\n```", (ROOT / "README.md").read_text(encoding="utf-8")).group(1)
     assert shown in text and text.index(shown) > text.index("{1:NUMERICAL:")  # the second field, not the first
+
+
+ORDER = ("Q", "K", "V", "scores", "scaled", "masked", "exp", "sums", "A", "Z")  # DESIGN §1, as worked by hand
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[path.stem for path in SAMPLES])
+def test_moodle_every_sample_is_a_well_formed_question_with_a_field_per_cell_to_write(tmp_path, sample):
+    """Every sample (heads, masks, cross-attention, rows layout): a field per computed cell
+    but the mask's −∞, row by row and step by step, each holding the reference value."""
+    from ruamel.yaml import YAML
+
+    out = tmp_path / "quiz.xml"
+    assert cli_runner().invoke(app, ["moodle", str(sample), "-o", str(out)]).exit_code == 0
+    fields = parse_fields(questions(ET.parse(out).getroot())[0].find("questiontext/text").text)
+    problem = json.loads(json.dumps(YAML(typ="safe").load(sample.read_text(encoding="utf-8"))))
+    assert "round" not in problem  # the reference does not carry rounding
+    if "heads" in problem:
+        steps = reference_multihead(problem)
+        heads = [f"h{h}." for h in range(1, len(problem["heads"]) + 1)]
+        names = [head + name for head in heads for name in ORDER] + ["concat", "output"]
+    else:
+        steps, names = reference_attention(problem), [*ORDER, "output"]
+    cells = [x for name in names if name in steps for x in steps[name].ravel() if x != -np.inf]
+    assert [field[2][0][1] for field in fields] == [pytest.approx(rounded(x, 3), abs=1e-9) for x in cells]

@@ -143,7 +143,7 @@ def test_multihead_masked_letter(tmp_path):
 
 # --- safety -------------------------------------------------------------------------------------
 def test_never_overwrites_without_force(tmp_path):
-    out = tmp_path / "sheet.pdf"
+    out = tmp_path / "sheet.md"
     out.write_text("precious")
     result = invoke(SAMPLE, "-f", "markdown", "-o", out)
     assert result.exit_code == 3 and "exists already" in result.stderr and "Traceback" not in result.output

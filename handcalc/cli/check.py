@@ -1,13 +1,22 @@
 """``handcalc check``: mark answers files."""
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from handcalc.cli import app
-from handcalc.cli.common import Format, Full, compute_trace, emit, errors, output_format, width, write
+from handcalc.cli.common import Full, compute_trace, csv_text, emit, errors, output_format, width, write
 from handcalc.errors import HandcalcError
+
+
+class MarksFormat(str, Enum):
+    """The formats check writes: only these are offered by --help."""
+
+    rich = "rich"
+    text = "text"
+    json = "json"
 
 
 def _finite(value: float | None) -> float | None:
@@ -30,7 +39,7 @@ def check(
     precision: Annotated[int, typer.Option(min=0, max=15, metavar="N", help="Decimals shown for true values.")] = 3,
 
 
-    format: Annotated[Optional[Format], typer.Option("--format", "-f", help="rich (the default on a terminal), text (piped) or json.")] = None,
+    format: Annotated[Optional[MarksFormat], typer.Option("--format", "-f", help="rich (the default on a terminal), text (piped) or json.")] = None,
     full: Full = False,
 ) -> None:
     """Mark a student's answers cell by cell (exit 1 when any cell is wrong), or a whole class."""
@@ -47,15 +56,14 @@ def check(
         trace = compute_trace(problem, problem_file)
         from handcalc.marking.class_marks import expand
 
-        marked = _mark(trace, expand(answers), tolerance, problem.round)
-        fmt = output_format(format)
-        if fmt not in ("rich", "text", "json"):
-            raise typer.BadParameter("check writes rich, text or json", param_hint="--format")
+        answers = expand(answers)
+        marked = _mark(trace, answers, tolerance, problem.round)
+        fmt = output_format(format, formats=MarksFormat)
         emit(_marks_output(marked, trace, fmt, precision, full, ecf))
         if report is not None:
             from handcalc.check import report_rows
 
-            write(report, csv_text(report_rows(marked, ecf)), force, protect=problem_file)
+            write(report, csv_text(report_rows(marked, ecf)), force, protect=[problem_file, *answers])
     unreadable = [marks for marks in marked if marks.error is not None]
     for marks in unreadable:
         typer.echo(f"Error: {marks.error}", err=True)
@@ -98,12 +106,3 @@ def _marks_output(marked, trace, fmt: str, precision: int, full: bool, ecf: bool
         return to_json(marked, ecf)
     options = RenderOptions(precision, None, full, width())
     return drawer(fmt)([block for marks in marked for block in blocks(marks, trace, options, ecf)], options)
-
-
-def csv_text(rows: list[list]) -> str:
-    import csv
-    import io
-
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return out.getvalue()

@@ -102,8 +102,7 @@ def _blanks(trace, blank, level) -> tuple[str, ...]:
 def class_check(manifest_path: Path, submissions: list[Path], tolerance: float | None, ecf: bool, report: Path | None,
                 force: bool, format) -> None:  # fmt: skip
     """Mark a class: one row per student (and per submission that pairs with no one)."""
-    from handcalc.cli.check import csv_text
-    from handcalc.cli.common import emit, errors, output_format, width
+    from handcalc.cli.common import csv_text, emit, errors, output_format, width
     from handcalc.exercises.manifest import read_manifest
     from handcalc.marking.class_marks import expand, grade_rows, mark_class
     from handcalc.render import grades
@@ -113,11 +112,12 @@ def class_check(manifest_path: Path, submissions: list[Path], tolerance: float |
         if fmt not in ("rich", "text", "json"):
             raise typer.BadParameter("check writes rich, text or json", param_hint="--format")
         manifest = read_manifest(manifest_path)
-        rows = mark_class(manifest, expand(submissions), tolerance)
+        submissions = expand(submissions)
+        rows = mark_class(manifest, submissions, tolerance)
         table = grade_rows(rows, manifest.blanks, ecf)
         emit(grades.to_json(table, rows, ecf) if fmt == "json" else grades.text(table, width()))
         if report is not None:
-            write(report, csv_text(table), force, protect=manifest_path)
+            write(report, csv_text(table), force, protect=[manifest_path, *submissions])
     unreadable = [row.marks for row in rows if row.marks is not None and row.marks.error is not None]
     for marks in unreadable:
         typer.echo(f"Error: {marks.error}", err=True)

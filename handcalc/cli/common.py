@@ -3,8 +3,10 @@ errors to exit codes, and writing files."""
 
 import os
 import shutil
+import stat
 import sys
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import contextmanager, suppress
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -84,34 +86,71 @@ def problem_path(file: Path | None, example: str | None) -> Path:
         ) from None
 
 
-def check_cell(cell: str, trace, options) -> None:
-    """A usage error for a --cell that names no worked cell of the steps shown."""
+def check_cell(cell: str, trace, options) -> str:
+    """``--cell`` with its step named as the trace names it (``a[2,1]`` is ``A[2,1]``); a
+    usage error for a cell that is no worked cell of the steps shown."""
     from handcalc.errors import CellError
     from handcalc.render import selected
+    from handcalc.steps import short
     from handcalc.work import parse_cell
 
+    name, bracket, rest = cell.strip().partition("[")
+    key = name.strip().casefold()
+    spelled = [step.name for step in trace if step.name.casefold() == key] or [short(step.name) for step in trace if short(step.name).casefold() == key]
+    cell = f"{spelled[0]}{bracket}{rest}" if spelled else cell  # several heads' A: work.py asks which
     try:
         parse_cell(cell, trace, [step.name for step in selected(trace, options)])
     except CellError as error:
         raise typer.BadParameter(str(error), param_hint="--cell") from None
+    return cell
 
 
-def steps_of(only: str | None, names: tuple[str, ...]) -> tuple[str, ...] | None:
+def steps_of(only: str | None, names: Sequence[str]) -> tuple[str, ...] | None:
+    """The steps ``--only`` names (case-insensitive; ``A`` is every head's A, ``h2`` all of
+    head 2's), or None for all; an unknown name is a usage error that suggests the closest."""
+    from handcalc.steps import UnknownStep, named_steps
+
     if only is None:
         return None
-    wanted = tuple(name.strip() for name in only.split(",") if name.strip())
-    unknown = [name for name in wanted if name not in names]
-    if unknown or not wanted:
-        raise typer.BadParameter(
-            f"no step {unknown[0] if unknown else only!r}; this problem's steps are: {', '.join(names)}",
-            param_hint="--only",
-        )
-    return wanted
+    words = [word for word in only.split(",") if word.strip()]
+    try:
+        if not words:
+            raise UnknownStep(only, None)
+        return named_steps(words, names)
+    except UnknownStep as error:
+        message = f"no step {error.word!r}{error.hint()}; this problem's steps are: {', '.join(names)}"
+        raise typer.BadParameter(message, param_hint="--only") from None
 
 
-def output_format(chosen: Format | None, output: Path | None = None) -> str:
-    """The format asked for, else rich on a terminal and plain text in a pipe or a file."""
-    return (chosen or (Format.rich if output is None and sys.stdout.isatty() else Format.text)).value
+# The format a file's extension names; a command writes those of its --format choices.
+EXTENSIONS = {
+    ".txt": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".tex": "latex",
+    ".html": "html", ".htm": "html", ".pdf": "pdf", ".xlsx": "xlsx",
+}  # fmt: skip
+
+
+def output_format(chosen: Enum | None, output: Path | None = None, formats: type[Enum] = Format, default: str | None = None) -> str:
+    """The format asked for with --format, else the one the -o extension names, else
+    ``default``, else rich on a terminal and plain text in a pipe or a file. An extension
+    that contradicts --format, or names a format the command does not write, is a usage error."""
+    named = EXTENSIONS.get(output.suffix.lower()) if output is not None and str(output) != "-" else None
+    if chosen is not None:
+        if named is not None and named != chosen.value and {named, chosen.value} != {"text", "rich"}:
+            raise typer.BadParameter(
+                f"--format {chosen.value} and an output file ending {output.suffix} disagree; give one or the other", param_hint="--format"
+            )
+        return chosen.value
+    if named is not None:
+        accepted = [choice.value for choice in formats]
+        if named not in accepted:
+            raise typer.BadParameter(
+                f"{output.suffix} is {named}, which this command does not write; it writes {', '.join(accepted)}", param_hint="--output"
+            )
+        return named
+    if default is not None:
+        return default
+    to_terminal = output is None or str(output) == "-"
+    return (Format.rich if to_terminal and sys.stdout.isatty() else Format.text).value
 
 
 def width() -> int:
@@ -120,7 +159,9 @@ def width() -> int:
 
 
 def emit(rendered, output: Path | None = None, force: bool = False, protect: Path | None = None) -> None:
-    """Print ``rendered`` (a string or a rich renderable), or write it to ``output``."""
+    """Print ``rendered`` (a string or a rich renderable), or write it to ``output`` (``-``: print)."""
+    if output is not None and str(output) == "-":
+        output = None
     if output is None and isinstance(rendered, str):
         sys.stdout.write(rendered)
         return
@@ -136,36 +177,155 @@ def emit(rendered, output: Path | None = None, force: bool = False, protect: Pat
     write(output, rendered, force, protect)
 
 
-def write_xlsx(render, output: Path | None, force: bool, protect: Path | None) -> None:
+def write_xlsx(render, output: Path | None, force: bool, protect: Path | Sequence[Path] | None) -> None:
     """A workbook (``render()`` makes its bytes) written to ``output``, which it needs."""
-    if output is None:
+    if output is None or str(output) == "-":
         raise typer.BadParameter("xlsx is a file: give --output FILE.xlsx", param_hint="--format")
     write(output, render(), force, protect)
 
 
-def write(output: Path, text: str | bytes, force: bool, protect: Path | None) -> None:
-    """Write atomically (a temporary file renamed over the target): never a half file,
-    never over the input, and over an existing file only with --force. ``text`` may be
-    bytes (a PDF)."""
-    if protect is not None and output.exists() and output.resolve() == protect.resolve():
-        raise OutputError("is the problem file itself; choose another output file").located(str(output))
-    if output.is_dir():
-        raise OutputError("is a directory; give a file name").located(str(output))
-    if output.exists() and not force:
-        raise OutputExistsError("exists already; add --force to overwrite it").located(str(output))
+def write(output: Path, text: str | bytes, force: bool, protect: Path | Sequence[Path] | None) -> None:
+    """Write ``text`` (or the bytes of a PDF) to ``output`` as a user expects (``-`` is stdout).
+
+    Checked first (:func:`check_output`): never over an input of the command or a bundled
+    example, even with --force; never over anything but a regular file; over an existing
+    file only with --force. A symbolic link is followed: the file it points to is written,
+    the link stays. The file gets the mode the umask gives (0644 by default) and appears
+    whole or not at all: a temporary file beside it is linked into place (which fails if
+    another run made the file meanwhile) or, with --force, renamed over it; the temporary
+    file is removed on any error, Ctrl-C or SIGTERM."""
+    if str(output) == "-":
+        _stdout(text)
+        return
+    target = check_output(output, force, protect)
     import tempfile
 
-    temporary = None
-    try:
-        handle, temporary = tempfile.mkstemp(dir=output.parent or ".", prefix=f".{output.name}.", suffix=".tmp")
-        if isinstance(text, bytes):
+    data = text if isinstance(text, bytes) else text.encode("utf-8", errors="backslashreplace")
+    with _removed_on_exit() as temporaries:
+        try:
+            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            temporaries.append(temporary)
             with os.fdopen(handle, "wb") as stream:
-                stream.write(text)
-        else:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
-        os.replace(temporary, output)
+                stream.write(data)
+                os.fchmod(stream.fileno(), 0o666 & ~_umask())  # mkstemp makes it 0600
+            if force:
+                os.replace(temporary, target)
+            else:
+                _link_new(temporary, target, output)
+        except OSError as error:
+            raise OutputError(f"cannot be written: {error.strerror or error}").located(str(output)) from None
+
+
+def check_output(output: Path, force: bool, protect: Path | Sequence[Path] | None = None) -> Path:
+    """The file that writing ``output`` would write (a link's target), or the one-line error
+    that it would refuse with: before any work, so that a long run is not wasted."""
+    if str(output) == "-":
+        return output
+    target = Path(os.path.realpath(output))
+    protected = [protect] if isinstance(protect, (str, Path)) else list(protect or ())
+    if _is_bundled(target):
+        raise OutputError("is a bundled example; choose another output file").located(str(output))
+    if any(_same_file(target, Path(path)) for path in protected):
+        raise OutputError("is an input of this command; choose another output file").located(str(output))
+    try:
+        status = os.stat(target)
+    except FileNotFoundError:
+        if not target.parent.is_dir():
+            raise OutputError(f"cannot be written: no folder {str(target.parent)!r}").located(str(output)) from None
+        return target
     except OSError as error:
-        if temporary is not None and os.path.exists(temporary):
-            os.unlink(temporary)
         raise OutputError(f"cannot be written: {error.strerror or error}").located(str(output)) from None
+    if not stat.S_ISREG(status.st_mode):
+        what = "a directory" if stat.S_ISDIR(status.st_mode) else "not a regular file (a device, a pipe or a socket)"
+        raise OutputError(f"is {what}; give a file name (or - for the terminal)").located(str(output))
+    if not force:
+        raise OutputExistsError("exists already; add --force to overwrite it").located(str(output))
+    return target
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _is_bundled(target: Path) -> bool:
+    """Whether ``target`` is one of the bundled examples (whatever name it is reached by)."""
+    from handcalc import examples
+
+    return any(_same_file(target, examples.path(name)) for name in examples.names())
+
+
+def _link_new(temporary: str, target: Path, output: Path) -> None:
+    """Put ``temporary`` in place as ``target`` only if no file is there: a hard link fails
+    if one is (another run's), then the temporary name goes. Where links are not allowed, a
+    file created exclusively holds the name, and the rename fills it."""
+    try:
+        os.link(temporary, target)
+    except FileExistsError:
+        raise OutputExistsError("exists already (written meanwhile); add --force to overwrite it").located(str(output)) from None
+    except OSError:
+        try:
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            raise OutputExistsError("exists already (written meanwhile); add --force to overwrite it").located(str(output)) from None
+        os.replace(temporary, target)
+        return
+    os.unlink(temporary)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def _removed_on_exit():
+    """A list to put temporary file names in: each is removed when the block ends by an
+    error, Ctrl-C or SIGTERM (which becomes an exit with status 143 meanwhile)."""
+    import signal
+
+    names: list[str] = []
+    previous = None
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: signals are not ours to handle
+        pass
+    try:
+        yield names
+    finally:
+        for name in names:
+            with suppress(OSError):
+                os.unlink(name)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def _stdout(text: str | bytes) -> None:
+    if isinstance(text, bytes):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text)
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(text)
+
+
+def csv_text(rows: list[list]) -> str:
+    """Rows as CSV. A text cell that a spreadsheet would run as a formula (it starts with
+    ``= + - @``, a tab or a carriage return) is written with a ``'`` before it."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([[_inert(cell) for cell in row] for row in rows])
+    return out.getvalue()
+
+
+def _inert(cell):
+    return f"'{cell}" if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

@@ -1,5 +1,6 @@
 """``handcalc run`` and ``handcalc examples``."""
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,6 +15,7 @@ from handcalc.cli.common import (
     RunFormat,
     ShowWork,
     check_cell,
+    check_output,
     compute_trace,
     emit,
     errors,
@@ -32,11 +34,11 @@ def run(
     example: Annotated[Optional[str], typer.Option(metavar="NAME", help="Run a bundled example instead (see: handcalc examples).")] = None,
     layout: Annotated[Optional[Layout], typer.Option(help="Show tokens as columns or as rows (default: the file's).")] = None,
     precision: Annotated[Optional[int], typer.Option(min=0, max=15, metavar="N", help="Decimals shown for numbers that are not integers (default 3, or the round: of the problem).", show_default=False)] = None,
-    only: Annotated[Optional[str], typer.Option(metavar="STEPS", help="Show only these steps, e.g. A,Z.")] = None,
+    only: Annotated[Optional[str], typer.Option(metavar="STEPS", help="Show only these steps, e.g. A,Z (a short name: every head's; h2: all of head 2's).")] = None,
 
 
     format: Annotated[Optional[RunFormat], typer.Option("--format", "-f", help=RUN_FORMAT_HELP)] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of the terminal.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write to this file (its extension sets the format: .txt .json .md .tex .html .xlsx; - is the terminal).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
     full: Full = False,
     show_work: ShowWork = False,
@@ -50,7 +52,10 @@ def run(
     from handcalc.render import RenderOptions, renderer
 
     with errors():
+        fmt = output_format(format, output, RunFormat)
         source = problem_path(file, example)
+        if output is not None:
+            check_output(output, force, source)  # before any work
         problem = load(source)
         if layout is not None:
             problem = problem.with_layout(layout.value)
@@ -58,21 +63,26 @@ def run(
             problem = problem.replaced(round=round)
         trace = compute_trace(problem, source, exact)
         options = RenderOptions(
-            precision_of(precision, problem), steps_of(only, trace.names + trace.heads), full, width(), show_work or cell is not None, cell, explain
+            precision_of(precision, problem), steps_of(only, trace.names), full, width(), show_work or cell is not None, cell, explain
         )
         if cell is not None:
-            check_cell(cell, trace, options)
-        if format == RunFormat.xlsx:  # every step, as live formulas
+            options = replace(options, cell=check_cell(cell, trace, options))
+        if fmt == "xlsx":  # every step, as live formulas
             from handcalc.render import xlsx
 
             return write_xlsx(lambda: xlsx.render(trace, options.precision, problem.round), output, force, source)
-        emit(renderer(output_format(format, output))(trace, options), output, force, protect=source)
+        emit(renderer(fmt)(trace, options), output, force, protect=source)
 
 
 @app.command()
 def examples() -> None:
     """List the bundled examples (run one with --example NAME)."""
+    import textwrap
+
     from handcalc import examples as bundled
 
-    for name in bundled.names():
-        typer.echo(f"{name:<18} {bundled.describe(name)}")
+    names = bundled.names()
+    column = max(map(len, names)) + 2
+    for name in names:  # each description whole, wrapped at word boundaries under itself
+        lines = textwrap.wrap(bundled.describe(name), max(width() - column, 30), break_long_words=False) or [""]
+        typer.echo("\n".join([f"{name:<{column}}{lines[0]}", *(" " * column + line for line in lines[1:])]))

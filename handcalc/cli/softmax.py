@@ -1,17 +1,31 @@
 """``handcalc softmax``: the three hand steps of a softmax."""
 
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from handcalc.cli import app
-from handcalc.cli.common import FORMAT_HELP, Explain, Format, Full, Layout, ShowWork, emit, errors, output_format, width
+from handcalc.cli.common import FORMAT_HELP, Explain, Format, Full, Layout, ShowWork, check_output, emit, errors, output_format, width
+from handcalc.errors import SchemaError
+
+
+class _Command(TyperCommand):
+    """Click would read ``-inf`` as the short options ``-i -n -f``, and ``-f`` takes the
+    next word as the format: a word that is a number (``-inf``) is passed on as a number."""
+
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, [f" {word}" if _NEGATIVE_WORD.fullmatch(word) else word for word in args])
+
+
+_NEGATIVE_WORD = re.compile(r"-(inf|infinity|nan)", re.IGNORECASE)
 
 
 # Negative numbers are arguments: Click leaves a word it does not know as an option (-1, -.5)
 # to NUMBERS, and _numbers turns away the words that are mistyped options (--bas).
-@app.command(context_settings={"ignore_unknown_options": True})
+@app.command(cls=_Command, context_settings={"ignore_unknown_options": True})
 def softmax(
     ctx: typer.Context,
     numbers: Annotated[Optional[list[str]], typer.Argument(metavar="NUMBERS...", help="The vector, e.g. 1 0 -1 3 (fractions such as 1/3, decimals such as -.5 or 1e3).", show_default=False)] = None,
@@ -22,7 +36,9 @@ def softmax(
 
 
     precision: Annotated[int, typer.Option(min=0, max=15, metavar="N", help="Decimals shown for numbers that are not integers.")] = 3,
-    format: Annotated[Optional[Format], typer.Option("--format", help=FORMAT_HELP)] = None,  # no -f: -inf is a number
+    format: Annotated[Optional[Format], typer.Option("--format", "-f", help=FORMAT_HELP)] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write to this file (its extension sets the format; - is the terminal).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
     full: Full = False,
     show_work: ShowWork = False,
     explain: Explain = False,
@@ -32,16 +48,17 @@ def softmax(
     from handcalc.softmax import compute
 
     with errors():
-        x = _numbers(ctx, numbers or [], file)
+        fmt = output_format(format, output)
+        if output is not None:
+            check_output(output, force, file)  # before any work
+        x = _numbers(ctx, [word.strip() for word in numbers or []], file)
         trace = compute(x, axis=axis and axis.value, base=base, temperature=temperature)
         options = RenderOptions(precision, None, full, width(), show_work, explain=explain)
-        emit(renderer(output_format(format))(trace, options))
+        emit(renderer(fmt)(trace, options), output, force, protect=file)
 
 
 def _numbers(ctx: typer.Context, numbers: list[str], file: Path | None):
     """The input of ``softmax``: the NUMBERS as typed, or the vector or matrix of ``file``."""
-    from handcalc.errors import SchemaError
-
     if numbers and file is not None:
         raise typer.BadParameter("give numbers or --file, not both", param_hint="--file")
     for word in numbers:

@@ -7,8 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from handcalc.cli import app
-from handcalc.cli.common import Layout, compute_trace, errors, precision_of, write
-from handcalc.errors import OutputExistsError
+from handcalc.cli.common import Layout, check_output, compute_trace, errors, output_format, precision_of, write
 
 
 class SheetFormat(str, Enum):
@@ -33,7 +32,7 @@ class Mask(str, Enum):
 @app.command()
 def worksheet(
     problem_file: Annotated[Optional[Path], typer.Argument(metavar="PROBLEM", help="The problem YAML file (or make problems with --variants/--seed).")] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The file to write (PDF unless --format says otherwise).")] = ...,
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The file to write: .pdf, .html, .md or .xlsx (- for stdout).")] = ...,
     blank: Annotated[Optional[str], typer.Option(metavar="STEPS", help="The steps to leave blank, e.g. A,Z or h2.A (default: every computed step).")] = None,
     level: Annotated[Optional[int], typer.Option(min=1, max=3, metavar="N", help="1: only A and Z blank; 2: from the scores on; 3: everything after the inputs.")] = None,
     key: Annotated[bool, typer.Option("--key", help="The answer key: every blank filled with its answer.")] = False,
@@ -50,7 +49,7 @@ def worksheet(
     mask: Annotated[Optional[Mask], typer.Option(help="Generated problems: none or causal.")] = None,
     base: Annotated[Optional[str], typer.Option(metavar="B", help="Generated problems: e, or a number > 1 such as 3.")] = None,
     layout: Annotated[Optional[Layout], typer.Option(help="Generated problems: tokens as columns or rows.")] = None,
-    format: Annotated[SheetFormat, typer.Option("--format", "-f", help="pdf, html (a printable page), markdown or xlsx (a spreadsheet to fill in).")] = SheetFormat.pdf,
+    format: Annotated[Optional[SheetFormat], typer.Option("--format", "-f", help="pdf, html (a printable page), markdown or xlsx (a spreadsheet to fill in); default: as the -o extension says, else pdf.", show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
     roster: Annotated[Optional[Path], typer.Option(metavar="CSV", help="A class: a CSV with id and name columns; -o is then a folder with each student's sheet, key, problem and answers template.")] = None,
     fillable: Annotated[bool, typer.Option("--fillable", help="With --roster: each student's sheet also as a fillable PDF form, fillable/ID.pdf.")] = False,
@@ -59,6 +58,8 @@ def worksheet(
     generator = {"tokens": tokens, "d_model": d_model, "d_k": d_k, "heads": heads,
                  "mask": mask and mask.value, "base": base, "layout": layout and layout.value}  # fmt: skip
     generator = {name: value for name, value in generator.items() if value is not None}
+    if show_work and not key:
+        raise typer.BadParameter("the work is written on the answer key only; add --key", param_hint="--show-work")
     if fillable and roster is None:
         raise typer.BadParameter("fillable forms are made for a class: give --roster too", param_hint="--fillable")
     if roster is not None:
@@ -66,15 +67,13 @@ def worksheet(
 
         with errors():
             class_set(roster, output, problem_file, seed, generator, blank, level, precision, paper.value, fillable, force,
-                      key=key, show_work=show_work, variants=variants, fmt=format.value)  # fmt: skip
+                      key=key, show_work=show_work, variants=variants, fmt=(format or SheetFormat.pdf).value)  # fmt: skip
         return
     with errors():
-        if output.is_file() and not force and not (problem_file and output.resolve() == problem_file.resolve()):
-            raise OutputExistsError("exists already; add --force to overwrite it").located(str(output))  # before any work
-        if show_work and not key:
-            raise typer.BadParameter("the work is written on the answer key only; add --key", param_hint="--show-work")
+        fmt = output_format(format, output, SheetFormat, default="pdf")
+        check_output(output, force, problem_file)  # before any work
         sheets = _sheets(problem_file, variants, seed, generator, blank, level, key, show_work, precision, exact)
-        write(output, _sheet_output(sheets, format.value, paper.value), force, protect=problem_file)
+        write(output, _sheet_output(sheets, fmt, paper.value), force, protect=problem_file)
 
 
 def _sheets(problem_file, variants, seed, generator, blank, level, key, show_work, precision, exact=False):

@@ -46,6 +46,9 @@ if [ -z "$python" ]; then
   echo "handcalc needs Python 3.10 or newer: choose the Ubuntu 22.04 (or newer) base image." >&2
   exit 1
 fi
+if ! "$python" -m pip --version >/dev/null 2>&1; then
+  apt-get install -y python3-pip  # an image whose Python came without pip
+fi
 export PIP_BREAK_SYSTEM_PACKAGES=1  # the image is the autograder's alone (Ubuntu 24.04 marks its Python as managed)
 "$python" -m pip install --disable-pip-version-check {requirement}
 echo "$python" > .handcalc-python

@@ -68,7 +68,7 @@ def quiz(sheets: Sequence[Worksheet], category: str = "handcalc", tolerance: flo
         ET.SubElement(question, "penalty").text = "0.3333333"
         ET.SubElement(question, "hidden").text = "0"
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode", short_empty_elements=False) + "\n"
 
 
 def _text(parent, text: str) -> None:

@@ -133,7 +133,8 @@ def matrix(block: Block, precision: int, edge: int | None) -> Grid:
 
 
 def product(L: Block, R: Block, C: Block, precision: int, edge: int | None) -> Grid:
-    """``C = L · R`` with ``R`` above ``C`` and ``L`` beside it."""
+    """``C = L · R`` with ``R`` above ``C`` and ``L`` beside it; each labelled with its own
+    rows and columns (R's columns above, C's under the rule; L's rows left, C's by the bar)."""
     rows, inner, cols = (
         visible(len(C.rows), _rows(edge), C.keep[0]), visible(len(R.rows), edge), visible(len(C.cols), edge, C.keep[1])
     )
@@ -143,8 +144,9 @@ def product(L: Block, R: Block, C: Block, precision: int, edge: int | None) -> G
         grid.append([BLANK, *pad, _row_label(R.rows, k, left=False), BAR, *_values(R, k, cols, precision)])
     grid.append([DASH, *[DASH] * len(inner), DASH, CROSS, *[DASH] * len(cols)])
     grid.append([Cell(L.name, NAME, True), *_labels(L.cols, inner), Cell(C.name, NAME), BAR, *_labels(C.cols, cols)])
-    for i in rows:
-        grid.append([_row_label(C.rows, i), *_values(L, i, inner, precision), BLANK, BAR, *_values(C, i, cols, precision)])
+    for i in rows:  # L's row i beside C's row i, each with its own label (x1 … and q1 …), once if the same
+        own = BLANK if i is None or C.rows[i] == L.rows[i] else _row_label(C.rows, i, left=False)
+        grid.append([_row_label(L.rows, i), *_values(L, i, inner, precision), own, BAR, *_values(C, i, cols, precision)])
     return grid
 
 

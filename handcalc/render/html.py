@@ -8,6 +8,7 @@ the only carrier of meaning, and printing needs no backgrounds.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from html import escape
 
 from handcalc.render import RenderOptions, for_export
@@ -39,6 +40,7 @@ td.operand { color: #555; }
 td.value { font-weight: 600; }
 td.masked { color: #b3261e; }
 td.sum { font-weight: 700; background: #fff1c2; }
+td.right { color: #1b7f3b; } td.wrong { color: #b3261e; font-weight: 600; } td.carried { color: #a15c00; }
 tr.rule td { border-top: 2px solid #444; padding: 0; height: 0; }
 td.bar, th.bar { border-left: 2px solid #444; padding: 0; }
 table.picture td { font-family: "DejaVu Sans Mono", monospace; text-align: left; }
@@ -58,15 +60,20 @@ pre.work { background: #f6f6f6; padding: .5rem .8rem; margin: .4rem 0; white-spa
 
 def render(trace: Trace, options: RenderOptions) -> str:
     options = for_export(options)
+    return page(trace.title, draw(blocks(trace, options), options))
+
+
+def draw(shown: Iterable[Block], options: RenderOptions) -> str:
+    """The blocks as the body of a page: each step a section."""
     body, open_step = [], False
-    for block in blocks(trace, options):
+    for block in shown:
         if block.kind in (HEAD, HEADING) and open_step:  # a step's section ends where the next begins
             body.append("</section>")
             open_step = False
         open_step = open_step or block.kind == HEADING
         body.append(_draw(block, options))
     body += ["</section>"] if open_step else []
-    return page(trace.title, "\n".join(body))
+    return "\n".join(body)
 
 
 def page(title: str, body: str) -> str:

@@ -9,6 +9,7 @@ dashes.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from handcalc.render import RenderOptions, for_export
 from handcalc.render.blocks import CONSTANTS, EXPLAIN, GRID, HEAD, HEADING, NOTE, PICTURE, TITLE, WORK, Block, blocks
@@ -22,7 +23,12 @@ RULE_TEXT = "—"
 
 def render(trace: Trace, options: RenderOptions) -> str:
     options = for_export(options)
-    return "\n\n".join(_draw(block, options) for block in blocks(trace, options)) + "\n"
+    return draw(blocks(trace, options), options)
+
+
+def draw(shown: Iterable[Block], options: RenderOptions) -> str:
+    """The blocks as Markdown, a blank line between two."""
+    return "\n\n".join(_draw(block, options) for block in shown) + "\n"
 
 
 def _draw(block: Block, options: RenderOptions) -> str:

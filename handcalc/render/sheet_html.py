@@ -42,15 +42,24 @@ table.grid td.answer { color: #1740a8; font-weight: 700; }
 
 
 def render(sheets: Sequence[Worksheet], paper: str = "a4") -> str:
-    body = "\n".join(_sheet(sheet) for sheet in sheets)
+    body = articles(sheets)
     title = sheets[0].title if sheets else "Worksheet"
-    style = STYLE + "\n" + SHEET_STYLE.replace("PAPER", "A4" if paper == "a4" else "letter").strip()
+    style = sheet_style(paper)
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>\n{style}\n</style>\n</head>\n<body>\n<main>\n"
         f"{body}\n</main>\n</body>\n</html>\n"
     )
+
+
+def articles(sheets: Sequence[Worksheet]) -> str:
+    """The sheets, each an ``<article>``, to go in a page styled by :func:`sheet_style`."""
+    return "\n".join(_sheet(sheet) for sheet in sheets)
+
+
+def sheet_style(paper: str = "a4") -> str:
+    return STYLE + "\n" + SHEET_STYLE.replace("PAPER", "A4" if paper == "a4" else "letter").strip()
 
 
 def _sheet(sheet: Worksheet) -> str:

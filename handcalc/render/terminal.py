@@ -15,6 +15,7 @@ from rich.text import Text
 
 from handcalc.render import RenderOptions
 from handcalc.render.blocks import CONSTANTS, GRID, HEAD, HEADING, NOTE, PICTURE, TITLE, WORK, Block, blocks
+from handcalc.render.text import heading_lines, title_lines
 from handcalc.render.grid import (
     HEAT,
     LABEL,
@@ -61,11 +62,13 @@ def draw(shown: Iterable[Block], options: RenderOptions) -> Group:
 
 def _draw(block: Block, width: int) -> list:
     if block.kind == TITLE:
-        return [Text(block.text, style="bold underline")]
+        return [Text(line, style="bold underline") for line in title_lines(block.text, width)]
     if block.kind == HEAD:
         return [Rule(Text(block.text, style="bold magenta"), characters="═", style="magenta")]
     if block.kind == HEADING:
-        return [Rule(Text(block.text, style="" if block.step.kind == INPUT else "bold"), align="left", style="dim")]
+        style = "" if block.step.kind == INPUT else "bold"
+        *first, last = heading_lines(block.text, width)
+        return [*(Text(line, style=style) for line in first), Rule(Text(last, style=style), align="left", style="dim")]
     if block.kind == CONSTANTS:
         return [Text(f"   {block.text}", style="italic")]
     if block.kind in (GRID, PICTURE):

@@ -25,14 +25,31 @@ def draw(shown: Iterable[Block], options: RenderOptions) -> str:
     return "\n".join(out) + "\n"
 
 
+def title_lines(text: str, width: int) -> list[str]:
+    """A title wrapped at word boundaries to ``width``, its later lines indented."""
+    return textwrap.wrap(text, max(width, 20), subsequent_indent="  ", break_long_words=False) or [""]
+
+
+def heading_lines(text: str, width: int) -> list[str]:
+    """A step's heading in lines that leave room for the rule's start and a bit of rule:
+    one line where it fits, else the formula and its shape on lines of their own, each
+    broken at word boundaries (never in a word) if it must."""
+    room = max(width - 6, 20)
+    if len(text) <= room:
+        return [text]
+    return [line for part in text.split("   ") for line in textwrap.wrap(part, room, break_long_words=False)] or [""]
+
+
 def _draw(block: Block, options: RenderOptions) -> list[str]:
     rule = min(options.width, 80)
     if block.kind == TITLE:
-        return textwrap.wrap(block.text, options.width, subsequent_indent="  ")
+        return title_lines(block.text, options.width)
     if block.kind == HEAD:
         return ["═" * rule, f"  {block.text}", "═" * rule]
     if block.kind == HEADING:
-        return [f"── {block.text} {'─' * max(0, rule - len(block.text) - 4)}"]
+        wrapped = heading_lines(block.text, options.width)  # the rule after the last line
+        wrapped[-1] += " " + "─" * max(2, rule - len(wrapped[-1]) - 4)
+        return [("── " if k == 0 else "   ") + line for k, line in enumerate(wrapped)]
     if block.kind == CONSTANTS:
         return [f"   {block.text}"]
     if block.kind in (GRID, PICTURE):
