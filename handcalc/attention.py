@@ -100,7 +100,7 @@ class _Computation:
             self._concat()
         if p.W_o is not None:
             source = self.value["concat" if p.multi_head else "Z"]
-            self._product("output", self.value["W_o"] @ source, cols="o")  # (d_o, n) = (d_o, d_v) @ (d_v, n)
+            self._product("output", self.value["W_o"], source, cols="o")  # (d_o, n) = (d_o, d_v) @ (d_v, n)
         return Trace(p.title, self.layout, p.tokens, tuple(self.steps))
 
     def _head(self, index: int) -> None:
@@ -108,13 +108,13 @@ class _Computation:
         W_q, W_k, W_v = (self._value(name) for name in HEAD_WEIGHTS)
         X = self.value["X"]
         X_kv = self.value["X_kv"] if self.problem.cross else X
-        self._product("Q", W_q @ X, cols="q")  # (d_k, n) = (d_k, d_model) @ (d_model, n)
-        self._product("K", W_k @ X_kv, cols="k")  # (d_k, m) = (d_k, d_model) @ (d_model, m)
-        self._product("V", W_v @ X_kv, cols="v")  # (d_v, m) = (d_v, d_model) @ (d_model, m)
+        self._product("Q", W_q, X, cols="q")  # (d_k, n) = (d_k, d_model) @ (d_model, n)
+        self._product("K", W_k, X_kv, cols="k")  # (d_k, m) = (d_k, d_model) @ (d_model, m)
+        self._product("V", W_v, X_kv, cols="v")  # (d_v, m) = (d_v, d_model) @ (d_model, m)
         Q, K, V = (self._value(name) for name in ("Q", "K", "V"))
-        self._product("scores", K.T @ Q, rows="k", cols="q")  # (m, n) = (m, d_k) @ (d_k, n)
+        self._product("scores", K.T, Q, rows="k", cols="q")  # (m, n) = (m, d_k) @ (d_k, n)
         self._softmax(index)
-        self._product("Z", V @ self._value("A"), cols="z")  # (d_v, n) = (d_v, m) @ (m, n)
+        self._product("Z", V, self._value("A"), cols="z")  # (d_v, n) = (d_v, m) @ (m, n)
 
     def _concat(self) -> None:
         """The heads' outputs stacked: (Σ d_v, n), top to bottom (side by side in rows)."""
@@ -184,13 +184,15 @@ class _Computation:
             cols = self._tokens("x" if name == "X" else "kv", value.shape[1], own=name == "X")
         self._add(name, value, (), cols, INPUT, f"{name}, given")
 
-    def _product(self, name: str, value: np.ndarray, *, cols: str, rows: str | None = None) -> None:
-        """A product step; ``rows`` and ``cols`` are the token prefixes of its axes."""
+    def _product(self, name: str, left: np.ndarray, right: np.ndarray, *, cols: str, rows: str | None = None) -> None:
+        """The product step ``left @ right``; ``rows`` and ``cols`` are the token prefixes of its axes."""
+        value = matmul(left, right)
+        notes = (long_note(name),) if _exact(left) and _exact(right) and not _exact(value) else ()
         product = self._products()[name]
         row_labels = self._tokens(rows, value.shape[0]) if rows else ()
         col_labels = self._tokens(cols, value.shape[1])
         operands = product.operands(self.layout)
-        self._add(name, value, row_labels, col_labels, PRODUCT, product.formula(self.layout), operands)
+        self._add(name, value, row_labels, col_labels, PRODUCT, product.formula(self.layout), operands, notes=notes)
 
     def _products(self) -> dict[str, Product]:
         """This head's products, and the output projection."""
@@ -207,6 +209,8 @@ class _Computation:
         """Record this head's step ``name``: ``value`` and labels in the columns orientation."""
         full = self.prefix + name
         value = _settled(value)
+        if _exact(value) and kind != INPUT and _too_long(value):
+            value, notes = as_floats(value), (*notes, long_note(name))
         if self.problem.round is not None and kind != INPUT:
             value = round_cells(value, self.problem.round)
         check_finite(full, _floats(value), masked=name == "masked")
@@ -232,6 +236,53 @@ class _Computation:
         if p.tokens is not None and own:
             return p.tokens
         return tuple(f"{prefix}{i}" for i in range(1, count + 1))
+
+
+# --- exact arithmetic, bounded -------------------------------------------------------------
+MAX_EXACT_DIGITS = 24  # a fraction whose numerator or denominator is longer is no help by hand
+_MAX_EXACT_BITS = int(MAX_EXACT_DIGITS * math.log2(10))
+
+
+def long_note(name: str) -> str:
+    """The note where exact arithmetic ends because the fractions grew too long."""
+    return (f"The fractions of {short(name)} would have more than {MAX_EXACT_DIGITS} digits, "
+            "so from here on the values are decimals.")
+
+
+def matmul(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``left @ right``: (m, k) @ (k, n). Two exact matrices give exact Fractions, computed
+    as integers over one common denominator at C speed (int64), as long as no sum of
+    products can overflow it; otherwise, and for decimals, the product of floats."""
+    if not (_exact(left) and _exact(right)):
+        return as_floats(left) @ as_floats(right)
+    (L, a), (R, b) = _over_common_denominator(left), _over_common_denominator(right)
+    if L is None or R is None or left.shape[1] * int(np.abs(L).max()) * int(np.abs(R).max()) >= 2**63:
+        return as_floats(left) @ as_floats(right)
+    numerators = L @ R  # (m, n) int64: exact, since no sum can reach 2**63
+    return np.frompyfunc(lambda n: Fraction(int(n), a * b), 1, 1)(numerators)
+
+
+def _over_common_denominator(value: np.ndarray) -> tuple[np.ndarray | None, int]:
+    """Exact ``value`` as (integers, d) with value = integers / d, the integers as int64;
+    (None, 0) when they do not fit it, or a cell is not a Fraction (−∞)."""
+    if not all(type(cell) is Fraction for cell in value.flat):
+        return None, 0
+    d = math.lcm(*{cell.denominator for cell in value.flat})
+    if d.bit_length() > 62:
+        return None, 0
+    integers = [cell.numerator * (d // cell.denominator) for cell in value.flat]
+    if max(map(abs, integers), default=0).bit_length() > 62:
+        return None, 0
+    return np.array(integers, dtype=np.int64).reshape(value.shape), d
+
+
+def _too_long(value: np.ndarray) -> bool:
+    """Whether some exact cell has a numerator or denominator of more than MAX_EXACT_DIGITS digits."""
+    return any(
+        type(cell) is Fraction and (cell.numerator.bit_length() > _MAX_EXACT_BITS
+                                    or cell.denominator.bit_length() > _MAX_EXACT_BITS)
+        for cell in value.flat
+    )
 
 
 def _scale_kind(scale) -> str:

@@ -208,6 +208,10 @@ def test_a_class_marked_to_one_grades_file(tmp_path, week3):
     report = tmp_path / "grades.csv"
     done = invoke("check", out / "class.yaml", subs, "--report", report)
     assert done.exit_code == 1, done.stderr  # a student's answers are not all right
+    shown = done.stdout.splitlines()  # a line per student, what went wrong under it
+    assert shown[0].split() == ["id", "name", "score", "file"]
+    assert shown[1].split() == ["s01", "Ada", "Lovelace", "100%", str(subs / "ada-final.yaml")]
+    assert shown[shown.index(next(line for line in shown if line.startswith("s03"))) + 1].strip() == "no submission"
     n_a, n_z = right["A"].size, right["Z"].size
     assert grades(report) == [
         ["id", "name", "file", "score", "A", "Z", "first mistake"],

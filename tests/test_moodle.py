@@ -206,6 +206,9 @@ def test_moodle_variants_are_named_by_their_code_in_one_category(tmp_path):
     assert len([q for q in root.findall("question") if q.get("type") == "category"]) == 1
     texts = [q.find("questiontext/text").text for q in questions(root)]
     assert len(set(texts)) == 3  # three different exercises
+    shown = [*names, *texts, *(q.find("generalfeedback/text").text for q in questions(root))]
+    assert not any(re.search(r"seed|2026|2027|2028", text) for text in shown), "a student could make the answers again"
+    assert "2026" in root.find("question/category/text").text  # the teacher's category says where they came from
     for text in texts:
         assert parse_fields(text)
 

@@ -57,7 +57,7 @@ def test_check_marks_a_mapping_as_it_marks_the_same_answers_file(tmp_path):
     path = tmp_path / "answers.yaml"
     path.write_text("Q: [[2, 1, 2, 1], [1, 3, 1, 3]]\nK: [[1, 3, 1, 3], [1, 0, 1, 9]]\nV: [[1, 2, 1, 2], [1, 1, 1, null]]\n")
     from_file = handcalc.check(trace, path)
-    verdicts = lambda marks: [(s.name, [(c.index, c.verdict) for c in s.cells]) for s in marks.steps]  # noqa: E731
+    verdicts = lambda marks: [(s.name, [(c.index, c.verdict) for c in s.cells]) for s in marks.steps]
     assert verdicts(from_file) == verdicts(marks) and from_file.file == str(path)
 
 

@@ -68,14 +68,12 @@ def evaluated(path: Path, sheet: int = 0) -> dict[str, np.ndarray]:
 
     solution = formulas.ExcelModel().loads(str(path)).finish().calculate()
     by_cell = {key.upper(): value for key, value in solution.items()}
-    out = {}
-    for name, (title, rows) in ranges(path, sheet).items():
-        def cell(address: str) -> float:
-            value = by_cell[f"'[{path.name}]{title}'!{address}".upper()].value[0, 0]
-            return -math.inf if value == NEG_INF else float(value)
+    def cell(title: str, address: str) -> float:
+        value = by_cell[f"'[{path.name}]{title}'!{address}".upper()].value[0, 0]
+        return -math.inf if value == NEG_INF else float(value)
 
-        out[name] = np.array([[cell(address) for address in row] for row in rows])
-    return out
+    return {name: np.array([[cell(title, address) for address in row] for row in rows])
+            for name, (title, rows) in ranges(path, sheet).items()}  # fmt: skip
 
 
 def assert_steps_match(values: dict[str, np.ndarray], expected: dict[str, np.ndarray]) -> None:

@@ -37,7 +37,7 @@ class Layout(str, Enum):
 # The options run and softmax share, declared once.
 FORMAT_HELP = "rich (the default on a terminal), text (piped), json, markdown, latex or html."
 RUN_FORMAT_HELP = FORMAT_HELP.replace(" or html.", ", html or xlsx (a live spreadsheet, with --output).")
-Full = Annotated[bool, typer.Option("--full", help="Show every row and column, however large.")]
+Full = Annotated[bool, typer.Option("--full", help="Show every row and column (up to 65 of each; json has every number).")]
 ShowWork = Annotated[bool, typer.Option("--show-work", help="Write out the arithmetic of each step's first cells.")]
 Explain = Annotated[bool, typer.Option("--explain", help="Say under each step what it means and why.")]
 

@@ -28,5 +28,12 @@ def moodle(
 
     with errors():
         sheets = _sheets(problem_file, variants, seed, {}, blank, level, False, False, precision)
-        name = category or f"handcalc/{sheets[0].title}"
-        write(output, quiz(sheets, name, tolerance), force, protect=problem_file)
+        default = f"handcalc/{sheets[0].title}"
+        if problem_file is None:  # generated: students see the title, which must not give the seed away
+            import dataclasses
+
+            from handcalc.exercises.class_set import SHEET_TITLE
+
+            default = f"handcalc/{SHEET_TITLE} (seed {sheets[0].seed}, {len(sheets)} variants)"
+            sheets = [dataclasses.replace(sheet, title=SHEET_TITLE) for sheet in sheets]
+        write(output, quiz(sheets, category or default, tolerance), force, protect=problem_file)

@@ -10,15 +10,20 @@ from handcalc.marking.class_marks import Row
 
 
 def text(table: list[list], width: int = 100) -> str:
-    """``id  name  file  score  first mistake``, one line per row, cut to ``width`` columns."""
+    """``id  name  score  file`` a line per row, and under it, indented and wrapped to
+    ``width`` columns, its first mistake or note."""
+    import textwrap
+
     header, *rows = table
-    chosen = [header.index(name) for name in ("id", "name", "file", "score", "first mistake")]
-    cells = [[_shown(row[j], j == chosen[3]) for j in chosen] for row in [header, *rows]]
-    sizes = [max(len(row[k]) for row in cells) for k in range(4)]
+    chosen = [header.index(name) for name in ("id", "name", "score", "file")]
+    cells = [[_shown(row[j], j == chosen[2]) for j in chosen] for row in [header, *rows]]
+    sizes = [max(len(row[k]) for row in cells) for k in range(3)]
+    indent = " " * (sizes[0] + 2)
     lines = []
-    for row in cells:
-        line = "  ".join([*(row[k].ljust(sizes[k]) for k in range(3)), row[3].rjust(sizes[3]), row[4]]).rstrip()
-        lines.append(line if len(line) <= width else line[: width - 1] + "…")
+    for row, line in zip(cells, [None, *rows]):
+        lines.append("  ".join([row[0].ljust(sizes[0]), row[1].ljust(sizes[1]), row[2].rjust(sizes[2]), row[3]]).rstrip())
+        if line is not None and line[-1]:
+            lines += textwrap.wrap(line[-1], max(20, width - 1), initial_indent=indent, subsequent_indent=indent + "  ")
     return "\n".join(lines) + "\n"
 
 

@@ -31,6 +31,7 @@ NAME, LABEL, OPERAND, VALUE, MASKED, RULE, SUM, GAP = (
 # The heat-map's shades, lightest to darkest: an attention weight in (0, ¼], (¼, ½], (½, ¾], (¾, 1].
 HEAT = ("heat1", "heat2", "heat3", "heat4")
 EDGES = (4, 3, 2, 1)  # items kept at each end of an elided axis, widest first
+FULL_EDGE = 32  # the full view (--full) shows up to 65 rows and columns: beyond, no page or terminal helps
 V_ELLIPSIS, X_ELLIPSIS = "⋮", "⋱"
 
 
@@ -94,9 +95,10 @@ def value_grid(step: Step, layout: str, precision: int, width: int, full: bool) 
 
 
 def fitted(build: Callable[[int | None], Grid], width: int, full: bool) -> Grid:
-    """The widest of ``build``'s elisions whose lines fit in ``width`` (everything if ``full``)."""
+    """The widest of ``build``'s elisions whose lines fit in ``width`` (if ``full``, everything
+    up to ``FULL_EDGE`` items at each end of an axis)."""
     if full:
-        return build(None)
+        return build(FULL_EDGE)
     grids = (build(edge) for edge in EDGES)
     for grid in grids:
         if line_width(grid) <= width:
@@ -172,8 +174,8 @@ def sums(
 
 
 def _rows(edge: int | None) -> int | None:
-    """Rows do not widen a table: they keep the widest elision (or none, in the full view)."""
-    return None if edge is None else EDGES[0]
+    """Rows do not widen a table: they keep the widest elision (or the full view's)."""
+    return None if edge is None else max(edge, EDGES[0])
 
 
 def _labels(labels: Sequence[str], shown: list[int | None]) -> list[Cell]:

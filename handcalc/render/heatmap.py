@@ -27,6 +27,7 @@ from handcalc.render import RenderOptions
 from handcalc.render.grid import (
     BLANK,
     EDGES,
+    FULL_EDGE,
     HEAT,
     LABEL,
     NAME,
@@ -52,7 +53,7 @@ def picture(step: Step, trace: Trace, options: RenderOptions) -> Grid | None:
         return None
     blocked = _blocked(step, trace)
     if options.full:
-        return heatmap(step, blocked, options.precision, BARS[0], None)
+        return heatmap(step, blocked, options.precision, BARS[0], FULL_EDGE)
     for edge in EDGES:  # the most tokens first, then the longest bars that fit with them
         for size in BARS:
             grid = heatmap(step, blocked, options.precision, size, edge)
@@ -64,7 +65,7 @@ def picture(step: Step, trace: Trace, options: RenderOptions) -> Grid | None:
 def heatmap(step: Step, blocked: np.ndarray, precision: int, size: int, edge: int | None) -> Grid:
     """The weights of ``step`` labelled like it, each cell ``0.459 █▊``: its number and a bar
     of ``size`` blocks; ``blocked`` cells blank. ``edge`` elides the columns (as ``visible``)."""
-    rows = visible(len(step.rows), None if edge is None else EDGES[0])
+    rows = visible(len(step.rows), None if edge is None else max(edge, EDGES[0]))
     cols = visible(len(step.cols), edge)
     shown = [step.value[i, j] for i in rows if i is not None for j in cols if j is not None]
     digits = max(len(format_number(w, precision)) for w in shown)  # a float, or an exact Fraction

@@ -76,7 +76,7 @@ def pdf_with_boxes(sheets: Sequence[Worksheet], paper: str = "a4") -> tuple[byte
         main.write_text(source(sheets, paper, boxes=True), encoding="utf-8")
         try:
             compiler = typst.Compiler(str(main), ignore_system_fonts=True)
-            data = compiler.compile(format="pdf")
+            data = compiler.compile(format="pdf", pdf_tags=False)  # as compile_source: untagged
             starts = json.loads(compiler.query("<hcsheet>", field="value"))
             boxes = json.loads(compiler.query("<hcbox>", field="value"))
         except typst.TypstError as error:
@@ -109,7 +109,7 @@ def source(sheets: Sequence[Worksheet], paper: str = "a4", boxes: bool = False) 
     page = document_page(sheets, paper)
     body = [_sheet(sheet, page) for sheet in sheets]
     title = sheets[0].title if sheets else "Worksheet"
-    return _preamble(title, page).replace("MARKED", str(boxes).lower()) + "\n".join(body)
+    return _preamble(title, page).replace("MARKED", str(boxes).lower()) + "\n".join(body) + "\n#whereabouts()\n"
 
 
 # --- the page -------------------------------------------------------------------------------
@@ -152,15 +152,16 @@ _PREAMBLE = r"""
 #let section(t) = block(above: 1.1em, below: 0.6em, sticky: true,
   stack(dir: ttb, spacing: 3pt, text(size: 12pt, weight: "bold", t), line(length: 100%, stroke: 0.6pt + ink)))
 #let marked = MARKED
-#let corner(name, k) = context {
-  let p = here().position()
-  [#metadata((name: name, corner: k, page: p.page, x: p.x.pt(), y: p.y.pt())) <hcbox>]
-}
+#let corner(name, k) = [#metadata((name, k)) <hccorner>]
 #let answerbox(name, body) = box(width: 100%, height: 100%, {
   if marked { place(top + left, corner(name, 0)); place(bottom + right, corner(name, 1)) }
   align(center + horizon, body)
 })
-#let sheetstart() = if marked { context [#metadata(here().position().page) <hcsheet>] }
+#let sheetstart() = if marked { [#metadata(none) <hcstart>] }
+#let whereabouts() = if marked { context {  // every mark's place, read once at the end
+  for m in query(<hccorner>) { let p = m.location().position(); [#metadata((name: m.value.at(0), corner: m.value.at(1), page: p.page, x: p.x.pt(), y: p.y.pt())) <hcbox>] }
+  for m in query(<hcstart>) { [#metadata(m.location().page()) <hcsheet>] }
+} }
 #let writeline(label, width, filled: none) = box(baseline: 0pt)[#label #box(width: width, height: 0.9em,
   stroke: (bottom: 0.5pt + ink), inset: (left: 4pt), text(size: 11pt, filled))]
 """.lstrip()

@@ -103,7 +103,8 @@ class _Writer:
     """Places the panels of one sheet and writes every cell with its formula and value.
 
     ``at[name]`` is where a step's own values are: the row and column of its cell (0, 0),
-    in the orientation it is shown (sums: ``axis`` says whether they run along a row)."""
+    in the orientation it is shown (the sums run along a row in the columns layout, down a
+    column in the rows layout)."""
 
     def __init__(self, book, worksheet, sheet: _Sheet, styles: dict[str, object]) -> None:
         self.book, self.ws, self.sheet, self.trace, self.styles = book, worksheet, sheet, sheet.trace, styles
@@ -156,7 +157,7 @@ class _Writer:
                 rows, cols = step.value.shape
                 self._labelled(step.name, step.rows, step.cols, self.row, column)
                 self.at[step.name] = (self.row + 1, column + 1)
-                self._cells(step, self.row + 1, column + 1, lambda i, j, s=step: None, "input")
+                self._cells(step, self.row + 1, column + 1, lambda i, j: None, "input")
                 column += cols + 2
                 height = max(height, rows + 1)
             self.row += height + GAP
