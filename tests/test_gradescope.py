@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -88,29 +89,15 @@ def softmax_rows(exp):
 
 # --- the real thing: setup.sh and run_autograder in a temporary AUTOGRADER_ROOT -------------
 @pytest.fixture(scope="module")
-def autograder(tmp_path_factory):
-    """A temporary AUTOGRADER_ROOT with the zip of ``gradescope PROBLEM --blank A,Z --ecf``
-    unpacked and installed by its setup.sh (a wheel of this checkout, bundled with --wheel),
-    and ``run(files)`` that submits files and returns results.json."""
+def install(tmp_path_factory):
+    """``install(PATH, *options) -> run``: the zip of ``gradescope PATH options --wheel W`` (W a
+    wheel of this checkout) unpacked into a temporary AUTOGRADER_ROOT and installed by its own
+    setup.sh; ``run(files, metadata)`` submits files, runs run_autograder, returns results.json."""
     base = tmp_path_factory.mktemp("gradescope")
     wheels = base / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", str(ROOT), "-w", str(wheels)],
                    check=True, capture_output=True)  # fmt: skip
     (wheel,) = wheels.glob("handcalc-*.whl")
-    problem = base / "problem.yaml"
-    problem.write_text(json.dumps(PROBLEM))
-    archive = base / "autograder.zip"
-    result = cli_runner().invoke(app, ["gradescope", str(problem), "--blank", "A,Z", "--ecf", "--wheel", str(wheel), "-o", str(archive)])
-    assert result.exit_code == 0, result.output
-    root = base / "autograder"
-    with zipfile.ZipFile(archive) as unpacked:
-        names = unpacked.namelist()
-        assert "setup.sh" in names and "run_autograder" in names and wheel.name in names  # at the root
-        for info in unpacked.infolist():
-            unpacked.extract(info, root / "source")
-            os.chmod(root / "source" / info.filename, info.external_attr >> 16 & 0o777)
-    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")  # as Gradescope's image build does
-
     # A Python of its own for the autograder: no pip index (offline), the dependencies seen
     # from this environment, handcalc itself only from what setup.sh installs.
     venv = base / "venv"
@@ -120,26 +107,49 @@ def autograder(tmp_path_factory):
     env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "PIP_NO_INDEX": "1",
            "PIP_NO_DEPS": "1", "PIP_IGNORE_INSTALLED": "1", "PYTHONDONTWRITEBYTECODE": "1"}  # fmt: skip
     env.pop("PYTHONPATH", None)
-    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root / "source", env=env, capture_output=True, text=True)
-    assert setup.returncode == 0, setup.stderr
-    assert (site / "handcalc" / "platforms" / "gradescope.py").is_file()  # installed from the bundled wheel
 
-    def run(files, metadata=METADATA):
-        for folder in ("submission", "results"):
-            shutil.rmtree(root / folder, ignore_errors=True)
-        (root / "submission").mkdir()
-        for name, text in files.items():
-            (root / "submission" / name).write_text(text)
-        (root / "submission_metadata.json").write_text(json.dumps(metadata))
-        done = subprocess.run([str(root / "run_autograder")], cwd=root, env={**env, "AUTOGRADER_ROOT": str(root)},
-                              capture_output=True, text=True)  # fmt: skip
-        assert done.returncode == 0, done.stdout + done.stderr
-        results = json.loads((root / "results" / "results.json").read_text())
-        jsonschema.validate(results, RESULTS_SCHEMA)
-        assert "Traceback" not in done.stdout + done.stderr
-        return results
+    def make(path, *options):
+        root = Path(tempfile.mkdtemp(dir=base))
+        archive = root / "autograder.zip"
+        result = cli_runner().invoke(app, ["gradescope", str(path), *options, "--wheel", str(wheel), "-o", str(archive)])
+        assert result.exit_code == 0, result.output + result.stderr
+        with zipfile.ZipFile(archive) as unpacked:
+            names = unpacked.namelist()
+            assert "setup.sh" in names and "run_autograder" in names and wheel.name in names  # at the root
+            for info in unpacked.infolist():
+                unpacked.extract(info, root / "source")
+                os.chmod(root / "source" / info.filename, info.external_attr >> 16 & 0o777)
+        shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")  # as Gradescope's image build does
+        setup = subprocess.run([str(root / "source" / "setup.sh")], cwd=root / "source", env=env, capture_output=True, text=True)
+        assert setup.returncode == 0, setup.stderr
+        assert (site / "handcalc" / "platforms" / "gradescope.py").is_file()  # installed from the bundled wheel
 
-    return run
+        def run(files, metadata=METADATA):
+            for folder in ("submission", "results"):
+                shutil.rmtree(root / folder, ignore_errors=True)
+            (root / "submission").mkdir()
+            for name, content in files.items():
+                content(root / "submission" / name) if callable(content) else (root / "submission" / name).write_text(content)
+            (root / "submission_metadata.json").write_text(json.dumps(metadata))
+            done = subprocess.run([str(root / "run_autograder")], cwd=root, env={**env, "AUTOGRADER_ROOT": str(root)},
+                                  capture_output=True, text=True)  # fmt: skip
+            assert done.returncode == 0, done.stdout + done.stderr
+            results = json.loads((root / "results" / "results.json").read_text())
+            jsonschema.validate(results, RESULTS_SCHEMA)
+            assert "Traceback" not in done.stdout + done.stderr
+            return results
+
+        return run
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def autograder(install, tmp_path_factory):
+    """The autograder of ``gradescope PROBLEM --blank A,Z --ecf``, installed."""
+    problem = tmp_path_factory.mktemp("problem") / "problem.yaml"
+    problem.write_text(json.dumps(PROBLEM))
+    return install(problem, "--blank", "A,Z", "--ecf")
 
 
 def by_name(results):
@@ -381,3 +391,22 @@ def test_the_docs_show_what_the_autograder_writes_for_the_sample(tmp_path):
     (root / "submission").mkdir()
     shutil.copy(ROOT / "samples" / "answers" / "self_attention_mistakes.yaml", root / "submission" / "answers.yaml")
     assert docs.results_markdown(grade(root)) == (ROOT / "docs" / "gradescope-results.md").read_text(encoding="utf-8")
+
+
+def test_gradescope_class_set_runs_for_real_on_a_filled_pdf_form(install, tmp_path):
+    """A class set's autograder, installed by its setup.sh: the student is found by email in
+    submission_metadata.json and their filled PDF form marked against their own exercise."""
+    from test_class_loop import make_class, pdf_form, truth, yaml_load
+
+    folder = make_class(tmp_path, ROSTER)
+    run = install(folder / "class.yaml")
+    steps = {name: np.asarray(value) for name, value in truth(folder, "ada@example.edu").items()}
+    fields = {"id": "ada@example.edu", "variant": yaml_load(folder / "class.yaml")["students"][0]["variant"]}
+    for name in ("A", "Z"):
+        for index in np.ndindex(steps[name].shape):
+            fields[f"{name}[{','.join(str(i + 1) for i in index)}]"] = f"{steps[name][index]:.3f}"
+    fields["A[1,1]"] = "12"  # one wrong cell
+    results = run({"filled.pdf": lambda path: pdf_form(path, fields)}, dict(METADATA, users=[{"email": "ada@example.edu", "id": 1, "name": "Ada"}]))
+    tests = by_name(results)
+    assert tests["A"]["score"] == steps["A"].size - 1 and tests["Z"]["score"] == steps["Z"].size
+    assert results["output"].startswith("Ada Lovelace, exercise ")
