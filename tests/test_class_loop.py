@@ -98,6 +98,7 @@ def test_a_bad_roster_is_one_error_naming_the_line(tmp_path, roster, where, word
     assert done.exit_code == 3
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: {tmp_path / 'class.csv'}{where}") and words in lines[0]
+    assert not (tmp_path / "out").exists()  # nothing made before the roster is read
 
 
 def test_each_students_exercise_depends_on_the_seed_and_their_id_only(tmp_path):
@@ -231,12 +232,13 @@ def test_pairing_by_file_name_and_two_submissions_for_one_student(tmp_path, week
     filled(out / "answers" / "s02.yaml", {}, subs / "a.yaml")
     filled(out / "answers" / "s02.yaml", {}, subs / "b.yaml")
     (subs / "s03.yaml").write_text("A: [[1, 2\n")  # unreadable: a row saying why, the batch goes on
-    done = invoke("check", out, subs, "-f", "json")
-    assert done.exit_code == 3 and done.stderr.count("Error: ") == 1 and "s03.yaml" in done.stderr
+    done = invoke("check", out, subs, tmp_path / "lost.yaml", "-f", "json")
+    assert done.exit_code == 3 and done.stderr.count("Error: ") == 2 and "s03.yaml" in done.stderr
+    assert f"Error: {tmp_path / 'lost.yaml'}: no such file" in done.stderr
     students = json.loads(done.stdout)["students"]
     assert [(s["id"], s["file"]) for s in students] == [
         ("s01", str(subs / "s01.yaml")), ("s02", f"{subs / 'a.yaml'}, {subs / 'b.yaml'}"), ("s03", str(subs / "s03.yaml")),
-        ("s02", str(subs / "a.yaml")), ("s02", str(subs / "b.yaml")),
+        ("s02", str(subs / "a.yaml")), ("s02", str(subs / "b.yaml")), ("", str(tmp_path / "lost.yaml")),
     ]  # fmt: skip
     assert students[0]["steps"] == {"A": {"right": ada["A"].size, "total": ada["A"].size}, "Z": {"right": 0, "total": ada["Z"].size}}
     share = round(100 * ada["A"].size / (ada["A"].size + ada["Z"].size), 1)
@@ -394,3 +396,20 @@ def assert_fields_over_boxes(form: Path, cells: int) -> None:
     for i, (k, x0, y0, x1, y1) in enumerate(rects):
         for k2, a0, b0, a1, b1 in rects[i + 1 :]:
             assert k != k2 or x1 <= a0 + 0.5 or a1 <= x0 + 0.5 or y1 <= b0 + 0.5 or b1 <= y0 + 0.5
+
+
+def test_a_class_compiled_in_parts_is_one_document_in_roster_order(tmp_path, monkeypatch):
+    from test_worksheet import page_count, pdf_text
+
+    import handcalc.render.typst as typst_module
+
+    monkeypatch.setattr(typst_module, "PER_PART", 2)  # three students: parts of 2 and 1
+    out = make_class(tmp_path, ROSTER, "--fillable")
+    names = [s.name for s in parse_roster(ROSTER)]
+    for document in ("sheets.pdf", "key.pdf"):
+        text = pdf_text(out / document)
+        assert [text.index(name) for name in names] == sorted(text.index(name) for name in names)
+    forms = [out / "fillable" / f"{s.id}.pdf" for s in parse_roster(ROSTER)]
+    assert page_count((out / "sheets.pdf").read_bytes()) == sum(page_count(form.read_bytes()) for form in forms)
+    for name, form in zip(names, forms):
+        assert name in pdf_text(form) and not any(other in pdf_text(form) for other in names if other != name)

@@ -9,7 +9,10 @@ hang rather than pass. The timing of each case is printed by ``benchmarks/hostil
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -206,3 +209,102 @@ def test_extreme_exponents_as_softmax_arguments(args):
     result = invoke("softmax", *args)
     assert result.exit_code == 3 and result.stderr.count("\n") == 1, result.stderr
     assert "is too small" in result.stderr or "is too large" in result.stderr, result.stderr
+
+
+# --- safe output -----------------------------------------------------------------------------------
+HOSTILE_TITLE = 'title: "\\e]0;HACKED\\a\\e[2Jcleared\\nsecond line"\n'
+HOSTILE_TOKENS = 'tokens: ["a\\nb", "c\\rd", "e\\tf", "' + "w" * 300 + '"]\n'
+
+
+@pytest.mark.parametrize("fmt", ["text", "rich", "markdown", "latex", "html"])
+def test_control_characters_in_titles_and_labels_are_shown_escaped(tmp_path, fmt):
+    path = tmp_path / "problem.yaml"
+    path.write_text(HOSTILE_TITLE + HOSTILE_TOKENS + GOOD)
+    result = invoke("run", path, "--format", fmt, "--only", "X")
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout and "\r" not in result.stdout
+    assert "HACKED" in result.stdout and "cleared" in result.stdout  # shown, written out
+    assert "second line" not in result.stdout.split("cleared")[0].splitlines()[-1:]  # on the title's own line
+    assert "w" * 300 not in result.stdout  # a label is cut short, with …
+    assert "w" * 20 in result.stdout or fmt == "latex"  # LaTeX draws a matrix without labels
+
+
+def test_a_newline_in_a_label_cannot_break_a_table(tmp_path):
+    path = tmp_path / "problem.yaml"
+    path.write_text(HOSTILE_TOKENS + GOOD)
+    result = invoke("run", path, "--format", "markdown", "--only", "X")
+    table = [line for line in result.stdout.splitlines() if line.startswith("|")]
+    assert len(table) == 2 + 3  # the header, the rule, and X's three rows: no line split in two
+    assert len({line.count("|") - line.count("\\|") for line in table}) == 1
+
+
+def test_json_keeps_titles_and_labels_as_written(tmp_path):
+    """JSON escapes control characters itself: its strings are the input's, not shortened."""
+    path = tmp_path / "problem.yaml"
+    path.write_text(HOSTILE_TITLE + HOSTILE_TOKENS + GOOD)
+    document = json.loads(invoke("run", path, "--format", "json").stdout)
+    assert document["title"] == "\x1b]0;HACKED\x07\x1b[2Jcleared\nsecond line"
+    assert document["tokens"][0] == "a\nb" and document["tokens"][3] == "w" * 300
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["run", CLASSIC, "--format", "text"], ["run", CLASSIC, "--format", "rich", "--explain"],
+     ["softmax", "1", "2", "-1"], ["check", CLASSIC, ROOT / "samples" / "answers" / "self_attention_mistakes.yaml"]],
+    ids=["run", "run-rich-explain", "softmax", "check"],
+)  # fmt: skip
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_stdout_that_is_not_utf8_gets_plain_symbols(args, encoding):
+    """A real process: its stdout is a pipe in ``encoding``, as PYTHONIOENCODING makes it."""
+    env = {**os.environ, "PYTHONIOENCODING": encoding, "COLUMNS": "100"}
+    code = "import sys; from handcalc.cli import main; sys.argv[0] = 'handcalc'; main()"
+    child = subprocess.run([sys.executable, "-c", code, *map(str, args)], env=env, capture_output=True, check=False)
+    assert child.returncode in (0, 1), child.stderr.decode(errors="replace")[-2000:]
+    assert child.stderr == b""
+    text = child.stdout.decode(encoding)
+    assert "Traceback" not in text and len(text.splitlines()) > 5
+    assert "\\u2212" not in text and "\\u221e" not in text  # −∞ written as -inf, not as escapes
+    assert text.isascii() or encoding != "ascii"
+
+
+@pytest.mark.parametrize("columns", ["1", "5", "20"])
+@pytest.mark.parametrize("fmt", ["text", "rich", "markdown"])
+def test_any_terminal_width(columns, fmt):
+    result = runner.invoke(app, ["run", str(CLASSIC), "--format", fmt, "--explain", "--show-work"],
+                           env={"COLUMNS": columns})  # fmt: skip
+    assert result.exit_code == 0, result.exception
+    assert "A = exp / sums" in result.stdout.replace("\n", " ") or "exp" in result.stdout
+
+
+@pytest.mark.parametrize("base", ["2.5", "'5/2'", "3", "1e300"])
+def test_explain_with_any_base(tmp_path, base):
+    path = tmp_path / "problem.yaml"
+    path.write_text(GOOD + f"base: {base}\n")
+    result = invoke("run", path, "--explain", "--format", "text")
+    assert result.exit_code in (0, 3) and "Traceback" not in result.stderr, result.exception
+    if result.exit_code == 0:
+        assert "ln" in result.stdout or "base" in result.stdout
+
+
+def test_exact_fractions_too_long_switch_to_decimals_and_say_where(tmp_path):
+    """1,200-digit fractions: the products would have thousands of digits; the steps that
+    would are decimals, and a note under the first of them says so."""
+    path = tmp_path / "problem.yaml"
+    path.write_text("X: [['" + "1" * 1200 + "/" + "7" * 1199 + "', 1], [1, '1/" + "3" * 1100 + "']]\n"
+                    "W_q: [[1, 2], [3, 4]]\nW_k: [[1, 0], [0, 1]]\nW_v: [[1, 1], [0, 1]]\n")  # fmt: skip
+    result = invoke("run", path, "--exact", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    steps = {step["name"]: step["value"] for step in json.loads(result.stdout)["steps"]}
+    assert isinstance(steps["X"][0][0], str) and len(steps["X"][0][0]) > 2000  # the input, exact as written
+    assert not any(isinstance(cell, str) for row in steps["Q"] for cell in row)  # decimals: Q would pass 24 digits
+    text = invoke("run", path, "--exact", "--format", "text", "--only", "Q").stdout
+    assert "The fractions of Q would have more than 24 digits, so from here on the values are decimals" in " ".join(
+        text.split())
+
+
+def test_exact_fractions_that_stay_short_stay_exact(tmp_path):
+    path = tmp_path / "problem.yaml"
+    path.write_text("X: [['1/3', 1], [1, '2/7']]\nW_q: [[1, 2], [3, 4]]\nW_k: [[1, 0], [0, 1]]\nW_v: [[1, 1], [0, 1]]\n")
+    steps = {s["name"]: s["value"] for s in json.loads(invoke("run", path, "--exact", "--format", "json").stdout)["steps"]}
+    # Q = W_q · X by hand: [[1/3 + 2, 1 + 4/7], [1 + 4, 3 + 8/7]]
+    assert steps["Q"] == [["7/3", "11/7"], [5, "29/7"]]

@@ -410,3 +410,14 @@ def test_gradescope_class_set_runs_for_real_on_a_filled_pdf_form(install, tmp_pa
     tests = by_name(results)
     assert tests["A"]["score"] == steps["A"].size - 1 and tests["Z"]["score"] == steps["Z"].size
     assert results["output"].startswith("Ada Lovelace, exercise ")
+
+
+def test_gradescope_refuses_to_overwrite_and_reports_bad_input(tmp_path):
+    out = tmp_path / "autograder.zip"
+    out.write_text("mine")
+    result = cli_runner().invoke(app, ["gradescope", str(ROOT / "samples" / "self_attention.yaml"), "-o", str(out)])
+    assert result.exit_code == 3 and "--force" in result.stderr and out.read_text() == "mine"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("X: [[1, 2]\n")
+    result = cli_runner().invoke(app, ["gradescope", str(bad), "-o", str(tmp_path / "a.zip")])
+    assert result.exit_code == 3 and result.stderr.startswith(f"Error: {bad}:") and len(result.stderr.splitlines()) == 1

@@ -7,11 +7,64 @@ This package is the only part of handcalc that owns a Console, writes files or c
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from handcalc import __version__
 
+# Every command: the module of handcalc.cli that defines it, and its one-line help, in the
+# order `handcalc --help` lists them. A module is imported only when its command runs (or
+# completes): start-up is measured, and `handcalc --help` should cost little more than typer.
+# tests/test_startup.py checks this table against the commands' own docstrings.
+COMMANDS = {
+    "check": ("check", "Mark a student's answers cell by cell (exit 1 when any cell is wrong), or a whole class."),
+    "worksheet": ("worksheet", "Print a worksheet (or its answer key, or a class set of different ones) to fill "
+                               "in by hand."),
+    "new": ("new", "Make a new exercise with nice numbers, as a problem file."),
+    "run": ("run", "Show every step of self-attention, laid out by hand."),
+    "examples": ("run", "List the bundled examples (run one with --example NAME)."),
+    "schema": ("schema", "Print the JSON Schema (draft-07) of a problem or an answers file, for editors' YAML "
+                         "plugins."),
+    "softmax": ("softmax", "Show the softmax of a vector (or of each column of a matrix) by hand."),
+    "gradescope": ("gradescope", "Build a Gradescope autograder: upload the zip; each submission is marked as "
+                                 "check marks it."),
+    "autograde": ("gradescope", "Mark the Gradescope submission under DIR and write DIR/results/results.json "
+                                "(run_autograder runs this)."),
+    "moodle": ("moodle", "Write a Moodle quiz: one Cloze question per exercise, every blank cell a numerical field."),
+    "practice": ("practice", "Work the exercise by hand, cell by cell: each entry is marked at once, with hints on "
+                             "demand."),
+}  # fmt: skip
+
+
+class _Commands(TyperGroup):
+    """The command group, each command's module imported only when the command is used."""
+
+    def list_commands(self, ctx) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name: str):
+        if name not in self.commands and name in COMMANDS:
+            __import__(f"handcalc.cli.{COMMANDS[name][0]}")  # registers its commands on app
+            from typer.main import get_command_from_info, get_command_name
+
+            for info in app.registered_commands:
+                command_name = info.name or get_command_name(info.callback.__name__)
+                if command_name not in self.commands:
+                    self.add_command(get_command_from_info(info, pretty_exceptions_short=True, rich_markup_mode=None),
+                                     command_name)
+        return self.commands.get(name)
+
+    def format_commands(self, ctx, formatter) -> None:
+        """The listing of --help, from COMMANDS: no command module is imported for it."""
+        from typer._click.utils import make_default_short_help
+
+        limit = formatter.width - 6 - max(map(len, COMMANDS))
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, make_default_short_help(help, limit)) for name, (_, help) in COMMANDS.items()])
+
+
 app = typer.Typer(
     name="handcalc",
+    cls=_Commands,
     help="Transformer self-attention, computed and shown the way it is done by hand.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -62,10 +115,6 @@ def _plain_where_not_utf8() -> None:
             stream.reconfigure(errors="handcalc-plain")
 
 
-# Each module registers its commands on ``app``.
-from handcalc.cli import check, new, run, schema, softmax, worksheet  # noqa: E402,F401
-from handcalc.cli import gradescope, moodle  # noqa: E402,F401
-from handcalc.cli import practice  # noqa: E402,F401
 
 
 def main() -> None:

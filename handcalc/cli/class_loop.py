@@ -20,7 +20,8 @@ def class_set(roster: Path, output: Path, problem_file: Path | None, seed: int |
     from handcalc.exercises.manifest import NAME, manifest_text, problem_path
     from handcalc.exercises.roster import read_roster
     from handcalc.exercises.templates import template_text
-    from handcalc.render.typst import pdf
+    from handcalc.render.pdf_form import fillable_forms, joined
+    from handcalc.render.typst import PER_PART, pdf_parts
     from handcalc.worksheet import build
 
     if variants is not None:
@@ -62,18 +63,17 @@ def class_set(roster: Path, output: Path, problem_file: Path | None, seed: int |
     files[NAME] = manifest_text(exercises, blanks=blanks, precision=precision_of(precision, exercises[0].problem), seed=seed,
                                 generator=generator or None, problem=str(problem_file) if problem_file else None)  # fmt: skip
     if fillable:
-        from handcalc.render.pdf_form import fillable_forms
-        from handcalc.render.typst import pdf_with_boxes
-
-        files["sheets.pdf"], starts, boxes = pdf_with_boxes(sheets, paper)
+        parts = list(pdf_parts(sheets, paper, boxes=True))
         identities = [{"id": exercise.student.id, "variant": exercise.code} for exercise in exercises]
-        for exercise, form in zip(exercises, fillable_forms(files["sheets.pdf"], starts, boxes, identities)):
+        forms = [form for k, (data, starts, boxes) in enumerate(parts)
+                 for form in fillable_forms(data, starts, boxes, identities[k * PER_PART : (k + 1) * PER_PART])]  # fmt: skip
+        for exercise, form in zip(exercises, forms, strict=True):
             files[f"fillable/{exercise.student.id}.pdf"] = form
+        files["sheets.pdf"] = joined([data for data, _, _ in parts])
     else:
-        files["sheets.pdf"] = pdf(sheets, paper)
-    files["key.pdf"] = pdf(keys, paper)
-    for folder in ("problems", "answers") + (("fillable",) if fillable else ()):
-        (output / folder).mkdir(parents=True, exist_ok=True)
+        files["sheets.pdf"] = joined(list(pdf_parts(sheets, paper)))
+    files["key.pdf"] = joined(list(pdf_parts(keys, paper)))
+    _make_folders(output, ("problems", "answers") + (("fillable",) if fillable else ()))
     for name, content in files.items():
         write(output / name, content, force, protect=None)
 
@@ -84,8 +84,13 @@ def _check_folder(output: Path, force: bool) -> None:
         raise OutputError("is not a folder; --roster writes a folder of files").located(str(output))
     if output.is_dir() and any(output.iterdir()) and not force:
         raise OutputExistsError("is a folder with files in it; add --force to write into it").located(str(output))
+
+
+def _make_folders(output: Path, folders: tuple[str, ...]) -> None:
+    """The class folder and its sub-folders, made only once everything is ready to write."""
     try:
-        output.mkdir(parents=True, exist_ok=True)
+        for folder in folders:
+            (output / folder).mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputError(f"cannot be made: {error.strerror or error}").located(str(output)) from None
 

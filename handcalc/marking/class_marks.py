@@ -102,6 +102,8 @@ def mark_class(manifest: Manifest, paths: Sequence[Path], tolerance: float | Non
         entry = by_id.get(submission.key.casefold())
         if entry is not None:
             handed[entry.id].append(submission)
+        elif submission.error is not None:  # unreadable, and its name is no one's: say why
+            unpaired.append(Row(None, submission.file, Marks(submission.file, error=submission.error)))
         else:
             why = f"its id {submission.id!r}" if submission.id is not None else "its file name"
             unpaired.append(Row(None, submission.file, note=f"pairs with no student: {why} is no id of the roster"))

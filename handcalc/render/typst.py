@@ -14,7 +14,7 @@ markup, so ``#``, ``$``, ``*``, ``_``, ``@`` and ``<`` print as themselves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from handcalc.errors import HandcalcError
 from handcalc.render import COMBINING, head_changes
@@ -59,7 +59,20 @@ def pdf(sheets: Sequence[Worksheet], paper: str = "a4") -> bytes:
     return compile_source(source(sheets, paper))
 
 
-def pdf_with_boxes(sheets: Sequence[Worksheet], paper: str = "a4") -> tuple[bytes, list[int], list[dict]]:
+PER_PART = 10  # sheets compiled at once for a class: Typst's time and memory grow faster than its pages
+
+
+def pdf_parts(sheets: Sequence[Worksheet], paper: str = "a4", boxes: bool = False) -> Iterator[tuple]:
+    """The PDF of a class's ``sheets`` in parts of :data:`PER_PART` sheets, every part set on
+    the page of the whole class (the same boxes for everyone): each part as :func:`pdf` gives
+    it, or with ``boxes`` as :func:`pdf_with_boxes` does."""
+    page = document_page(sheets, paper)
+    for k in range(0, len(sheets), PER_PART):
+        part = sheets[k : k + PER_PART]
+        yield pdf_with_boxes(part, paper, page) if boxes else compile_source(source(part, paper, page=page))
+
+
+def pdf_with_boxes(sheets: Sequence[Worksheet], paper: str = "a4", page: Page | None = None) -> tuple[bytes, list[int], list[dict]]:
     """The compiled PDF of ``sheets`` (the same pages as :func:`pdf`), the first page of each
     sheet (0-based) and where each answer box lies: ``{"name", "corner", "page", "x", "y"}``,
     the box's field name (:func:`handcalc.marking.pdf_forms.field_name`), its top-left
@@ -73,7 +86,7 @@ def pdf_with_boxes(sheets: Sequence[Worksheet], paper: str = "a4") -> tuple[byte
 
     with tempfile.TemporaryDirectory() as folder:  # a file, so that one compilation serves the query too
         main = Path(folder) / "sheets.typ"
-        main.write_text(source(sheets, paper, boxes=True), encoding="utf-8")
+        main.write_text(source(sheets, paper, boxes=True, page=page), encoding="utf-8")
         try:
             compiler = typst.Compiler(str(main), ignore_system_fonts=True)
             data = compiler.compile(format="pdf", pdf_tags=False)  # as compile_source: untagged
@@ -100,13 +113,14 @@ def _compile_error(error) -> TypstCompileError:
     return TypstCompileError(f"Typst could not compile the worksheet: {message}")
 
 
-def source(sheets: Sequence[Worksheet], paper: str = "a4", boxes: bool = False) -> str:
-    """The Typst source of ``sheets``, one after the other, each from a new page; with
-    ``boxes``, each sheet's start and each answer box's corners are marked (``<hcsheet>``,
-    ``<hcbox>``) for a query, which changes nothing on the page."""
+def source(sheets: Sequence[Worksheet], paper: str = "a4", boxes: bool = False, page: Page | None = None) -> str:
+    """The Typst source of ``sheets``, one after the other, each from a new page (``page``:
+    set on that page rather than on the one they need); with ``boxes``, each sheet's start and
+    each answer box's corners are marked (``<hcsheet>``, ``<hcbox>``) for a query, which
+    changes nothing on the page."""
     if paper not in PAPERS:
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
-    page = document_page(sheets, paper)
+    page = page or document_page(sheets, paper)
     body = [_sheet(sheet, page) for sheet in sheets]
     title = sheets[0].title if sheets else "Worksheet"
     return _preamble(title, page).replace("MARKED", str(boxes).lower()) + "\n".join(body) + "\n#whereabouts()\n"
