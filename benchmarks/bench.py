@@ -85,11 +85,12 @@ def medians(commands: list[list[str]], runs: int) -> list[float]:
     return [statistics.median(samples) for samples in times]
 
 
-def peak_mib(command: list[str]) -> float:
-    """Max RSS of ``command``, read with RUSAGE_CHILDREN in a fresh Python that runs only it."""
+def peak_mib(command: list[str], refused: bool = False) -> float:
+    """Max RSS of ``command``, read with RUSAGE_CHILDREN in a fresh Python that runs only it;
+    a failing command is an error unless it is expected to be ``refused``."""
     probe = (
         "import resource, subprocess, sys\n"
-        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)\n"
+        f"subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check={not refused})\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
     out = subprocess.run([sys.executable, "-c", probe, *command], env=ENV, capture_output=True, text=True, check=True)

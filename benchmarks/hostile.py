@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import CLASSIC, ENV, handcalc_command, row  # noqa: E402
+from bench import CLASSIC, ENV, handcalc_command, peak_mib, row  # noqa: E402
 
 
 def matrix(rng: random.Random, rows: int, cols: int) -> str:
@@ -75,16 +75,6 @@ def median_beside(command: list[str], baseline: list[str], runs: int) -> tuple[f
     return statistics.median(ours), statistics.median(theirs), code
 
 
-def peak_mib(command: list[str]) -> float:
-    probe = (
-        "import resource, subprocess, sys\n"
-        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    )
-    out = subprocess.run([sys.executable, "-c", probe, *command], env=ENV, capture_output=True, text=True, check=True)
-    return int(out.stdout) / (2**20 if sys.platform == "darwin" else 2**10)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per command (default 5)")
@@ -118,11 +108,11 @@ def main() -> None:
         for what, args, target in largest:
             command = [*handcalc, *map(str, args)]
             ours, base, code = median_beside(command, classic, runs)
-            results.append(("L", what, ours - base, target, code, peak_mib(command)))
+            results.append(("L", what, ours - base, target, code, peak_mib(command, refused=True)))
         for what, args in hostile:
             command = [*handcalc, *map(str, args)]
             ours, _, code = median_beside(command, classic, runs)
-            results.append(("H", what, ours, 2.0, code, peak_mib(command)))
+            results.append(("H", what, ours, 2.0, code, peak_mib(command, refused=True)))
     print(f"handcalc via {how}; python {sys.version.split()[0]}; median of {runs} runs interleaved with a classic run\n")
     print(f"{'measure':<38} {'value':>18}  {'target':<10} result")
     for kind, what, seconds, target, code, mib in results:

@@ -16,7 +16,7 @@ from handcalc.errors import HandcalcError, SchemaError
 from handcalc.numbers import describe, quoted
 from handcalc.problem import Problem
 from handcalc.steps import HEAD_WEIGHTS
-from handcalc.yamlfile import Mapping, Sequence, compose, read_text, shown_key
+from handcalc.yamlfile import Mapping, Sequence, compose, no_collection, read_text, shown_key
 
 KNOWN_KEYS = (
     "title", "layout", "tokens", "X", "W_q", "W_k", "W_v",
@@ -66,7 +66,8 @@ def _schema():
 
 def load(path: str | Path) -> Problem:
     """The problem in the YAML file at ``path``."""
-    return parse(read_text(Path(path)), file=str(path))
+    with no_collection():
+        return parse(read_text(Path(path)), file=str(path))
 
 
 def parse(text: str, file: str = "<problem>") -> Problem:

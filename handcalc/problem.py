@@ -85,7 +85,7 @@ def _numbers(cells: list) -> np.ndarray | None:
         parsed = {value: parse_number(value) for value in set(cells)}
     except NotANumber:
         return None
-    return np.array(list(map(parsed.__getitem__, cells)) + [None], dtype=object)[:-1]  # [None]: never nested
+    return np.fromiter(map(parsed.__getitem__, cells), dtype=object, count=len(cells))
 
 
 def _positive(name: str, value: Any) -> Fraction:

@@ -29,6 +29,13 @@ _LEVEL1 = ("A", "Z")
 _FROM_SCORES = ("scores", "scaled", "masked", "exp", "sums", "A", "Z", "concat", "output")
 
 
+MAX_SIDE = 64  # rows or columns of any matrix on a sheet: 64 tokens print on about 130 pages
+
+
+class SheetTooLarge(HandcalcError):
+    """A problem too large to print every cell of (a bad input: exit 3)."""
+
+
 class BlankError(HandcalcError):
     """``--blank`` names a step the problem does not have, or none at all (a usage error)."""
 
@@ -144,6 +151,13 @@ def build(
     unknown = [name for name in blanks if name not in trace]
     if unknown:
         raise BlankError(f"no step {unknown[0]!r} in this problem")
+    too_large = next((step for step in trace if max(step.shape, default=0) > MAX_SIDE), None)
+    if too_large is not None:
+        shape = "×".join(map(str, too_large.shape))
+        raise SheetTooLarge(
+            f"a worksheet prints every cell, of matrices up to {MAX_SIDE}×{MAX_SIDE}; this problem's "
+            f"{too_large.name} is {shape} (handcalc run shows it)"
+        )
     return Worksheet(trace.title, trace, tuple(blanks), key, precision, variant, seed, show_work and key, round, student)
 
 

@@ -22,6 +22,7 @@ import math
 import os
 import re
 import stat
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -156,16 +157,25 @@ def compose(text: str, file: str, keys: str = "names", scalar: Callable | None =
     By default a scalar is resolved as YAML 1.2 (``resolve``) and a mapping is a Mapping
     whose keys are unique; ``scalar(text, quoted, line, column)`` makes scalars instead,
     and with ``pairs`` a mapping is a list of its (key, value) pairs, as written."""
-    import gc
-
     from ruamel.yaml.error import YAMLError
 
+    with no_collection():
+        try:
+            return _Composer(file, scalar, keys, pairs).run(_parser(text), text)
+        except (YAMLError, RecursionError) as error:
+            raise yaml_error(error, text, file) from None
+
+
+@contextmanager
+def no_collection():
+    """No garbage collection inside: reading a large file makes a quarter of a million
+    objects, none of them in a cycle, and every collection would walk them all."""
+    import gc
+
     collecting = gc.isenabled()
-    gc.disable()  # a quarter million new objects, none of them in a cycle: no collections needed
+    gc.disable()
     try:
-        return _Composer(file, scalar, keys, pairs).run(_parser(text), text)
-    except (YAMLError, RecursionError) as error:
-        raise yaml_error(error, text, file) from None
+        yield
     finally:
         if collecting:
             gc.enable()

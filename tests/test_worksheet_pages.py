@@ -149,3 +149,31 @@ def test_every_label_and_every_key_value_is_printed_inside_the_page(tokens, shee
         assert words_outside_margins(sheet) == []
         pages = lambda p: int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(p)], capture_output=True, text=True).stdout)[1])  # noqa: E731
         assert pages(sheet) == pages(key)  # the key lies page for page beside the sheet
+
+
+def test_a_problem_too_large_to_print_is_refused_in_one_line(tmp_path):
+    path, out = tmp_path / "p.json", tmp_path / "s.pdf"
+    path.write_text(json.dumps(problem(65)))
+    result = runner.invoke(app, ["worksheet", str(path), "-o", str(out)])
+    assert result.exit_code == 3 and len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"Error: {path}: ") and "64×64" in result.stderr and "4×65" in result.stderr
+    assert not out.exists()
+
+
+def test_a_class_set_compiled_in_parts_is_the_whole_set_in_order(tmp_path, monkeypatch):
+    """Parts compiled in processes of their own (memory freed) make the same pages, in order."""
+    import handcalc.render.typst as typst_render
+
+    whole, parted = tmp_path / "whole.pdf", tmp_path / "parted.pdf"
+    args = ["worksheet", "--variants", "3", "--seed", "11", "--level", "1", "--tokens", "3"]
+    assert runner.invoke(app, [*args, "-o", str(whole)]).exit_code == 0
+    monkeypatch.setattr(typst_render, "PART_SOURCE", 1)  # every sheet a part of its own
+    assert typst_render._parts(["a", "b", "c"]) == [[0], [1], [2]]
+    result = runner.invoke(app, [*args, "-o", str(parted)])
+    assert result.exit_code == 0, result.output
+    pages = lambda path: pdf_text(path, "-layout").split("\f")  # noqa: E731
+    assert [" ".join(p.split()) for p in pages(parted)] == [" ".join(p.split()) for p in pages(whole)]
+    order = [re.search(r"Variant (V\d+)", p)[1] for p in pages(parted) if "Variant" in p]
+    assert order == sorted(order) and set(order) == {"V01", "V02", "V03"}
+    check = subprocess.run(["qpdf", "--check", str(parted)], capture_output=True, text=True)
+    assert check.returncode == 0 and "WARNING" not in check.stdout + check.stderr

@@ -78,7 +78,7 @@ def worksheet(
 
 def _sheets(problem_file, variants, seed, generator, blank, level, key, show_work, precision, exact=False):
     """The worksheets asked for: one of the problem file, or one per generated variant."""
-    from handcalc.worksheet import BlankError, blank_steps, build, variant_id, variant_seeds
+    from handcalc.worksheet import BlankError, SheetTooLarge, blank_steps, build, variant_id, variant_seeds
 
     if blank is not None and level is not None:
         raise typer.BadParameter("give --blank or --level, not both", param_hint="--level")
@@ -117,8 +117,11 @@ def _sheets(problem_file, variants, seed, generator, blank, level, key, show_wor
             blanks = blank_steps(trace, blank, level)
         except BlankError as error:
             raise typer.BadParameter(str(error).removeprefix("--blank: "), param_hint="--blank") from None
-        sheets.append(build(trace, blanks, key=key, precision=precision_of(precision, problem), variant=variant, seed=problem_seed,
-                            show_work=show_work, round=problem.round))  # fmt: skip
+        try:
+            sheets.append(build(trace, blanks, key=key, precision=precision_of(precision, problem), variant=variant,
+                                seed=problem_seed, show_work=show_work, round=problem.round))  # fmt: skip
+        except SheetTooLarge as error:
+            raise error.located(str(problem_file) if problem_file else None) from None
     return sheets
 
 

@@ -245,7 +245,9 @@ def is_rule(row: list[Cell]) -> bool:
 
 def bar_columns(grid: Grid) -> set[int]:
     """The columns that are a vertical rule (beside the left operand, before the sums)."""
-    return {j for j in range(len(grid[0])) if all(row[j].style == RULE for row in grid) and not all(map(is_rule, grid))}
+    if all(map(is_rule, grid)):
+        return set()
+    return {j for j in range(len(grid[0])) if all(row[j].style == RULE for row in grid)}
 
 
 # --- the words around a grid --------------------------------------------------------------

@@ -86,9 +86,9 @@ def _cells(sheet: Worksheet, step: Step, style: str) -> np.ndarray:
         if shown[index]:
             cells[index] = Cell(NEG_INF, PREFILLED)
         else:
-            text = format_number(value[index], sheet.precision)
+            text = format_number(value[index], sheet.precision) if sheet.key else ""
             field = field_name(step.name, index if step.value.ndim == 2 else index[1:]) if style == ANSWER else None
-            cells[index] = Cell(text if sheet.key else "", style, field=field)
+            cells[index] = Cell(text, style, field=field)
     return cells
 
 

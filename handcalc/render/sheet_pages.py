@@ -93,11 +93,12 @@ def _box_fitting(grid: Grid, text_width: float) -> float:
 def column_kinds(grid: Grid) -> list[str]:
     """Each column of ``grid``: ``box`` (numbers), ``auto`` (labels, names) or ``bar`` (a rule)."""
     bars = bar_columns(grid)
+    lines = [row for row in grid if not is_rule(row)]
     kinds = []
     for j in range(len(grid[0])):
         if j in bars:
             kinds.append("bar")
-        elif any(row[j].style in NUMBER_STYLES for row in grid if not is_rule(row)):
+        elif any(row[j].style in NUMBER_STYLES for row in lines):
             kinds.append("box")
         else:
             kinds.append("auto")

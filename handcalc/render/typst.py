@@ -55,8 +55,60 @@ class TypstCompileError(HandcalcError):
 
 
 def pdf(sheets: Sequence[Worksheet], paper: str = "a4") -> bytes:
-    """The compiled PDF of ``sheets``; a Typst error is one ``TypstCompileError``."""
-    return compile_source(source(sheets, paper))
+    """The compiled PDF of ``sheets``; a Typst error is one ``TypstCompileError``.
+
+    Typst keeps what it laid out in memory until its process ends, so a large class set is
+    compiled in parts of at most :data:`PART_SOURCE` characters of source (whole sheets),
+    each in a process of its own, two at a time, and the parts' pages joined in order."""
+    if paper not in PAPERS:
+        raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
+    page = document_page(sheets, paper)
+    bodies = [_sheet(sheet, page) for sheet in sheets]
+    title = sheets[0].title if sheets else "Worksheet"
+    preamble = _preamble(title, page).replace("MARKED", "false")
+    parts = _parts(bodies)
+    if len(parts) == 1:
+        return compile_source(preamble + "\n".join(bodies))
+    return _joined([preamble + "\n".join(bodies[k] for k in part) for part in parts], title)
+
+
+PART_SOURCE = 300_000  # characters of Typst source: about 20 sheets of a class set, under 200 MB to lay out
+
+
+def _parts(bodies: Sequence[str]) -> list[list[int]]:
+    """The sheets' indices in consecutive parts of at most ``PART_SOURCE`` characters each
+    (a larger sheet is a part of its own)."""
+    parts: list[list[int]] = [[]]
+    size = 0
+    for k, body in enumerate(bodies):
+        if parts[-1] and size + len(body) > PART_SOURCE:
+            parts.append([])
+            size = 0
+        parts[-1].append(k)
+        size += len(body)
+    return parts
+
+
+def _joined(sources: list[str], title: str) -> bytes:
+    """Each source compiled in a fresh process (a fork server's, which holds only the
+    imports), two at a time, and the PDFs' pages joined in order."""
+    import io
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from pypdf import PdfReader, PdfWriter
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["handcalc.render.typst", "typst"])
+    with ProcessPoolExecutor(max_workers=2, mp_context=context, max_tasks_per_child=1) as pool:
+        compiled = list(pool.map(compile_source, sources))
+    writer = PdfWriter()
+    for data in compiled:
+        writer.append(PdfReader(io.BytesIO(data)))
+    writer.add_metadata({"/Title": title, "/Author": "handcalc"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 PER_PART = 10  # sheets compiled at once for a class: Typst's time and memory grow faster than its pages
@@ -129,9 +181,19 @@ def source(sheets: Sequence[Worksheet], paper: str = "a4", boxes: bool = False, 
 # --- the page -------------------------------------------------------------------------------
 def document_page(sheets: Sequence[Worksheet], paper: str) -> Page:
     """The page of the whole document: boxes for the widest answer of any sheet, portrait
-    unless a grid needs the width of landscape."""
-    grids = [blank_grid(sheet, step) for sheet in sheets for step in sheet.blank]
+    unless a grid needs the width of landscape. Sheets laid out alike (the variants of a
+    class set) are measured once."""
+    alike = {}
+    for sheet in sheets:
+        alike.setdefault(_layout_key(sheet), sheet)
+    grids = [blank_grid(sheet, step) for sheet in alike.values() for step in sheet.blank]
     return choose_page(grids, max((widest_answer(sheet) for sheet in sheets), default=1), paper)
+
+
+def _layout_key(sheet: Worksheet) -> tuple:
+    """What decides the width of a sheet's grids, but for its numbers: its blanks and steps."""
+    steps = tuple((step.name, step.shape, tuple(step.rows), tuple(step.cols)) for step in sheet.trace)
+    return sheet.blanks, sheet.trace.layout, steps
 
 
 _PREAMBLE = r"""
@@ -171,6 +233,11 @@ _PREAMBLE = r"""
   if marked { place(top + left, corner(name, 0)); place(bottom + right, corner(name, 1)) }
   align(center + horizon, body)
 })
+#let ab(name, t) = grid.cell(stroke: 0.8pt + ink, inset: 0pt, answerbox(name, answer(t)))
+#let plainbox = grid.cell(stroke: 0.8pt + ink)[]
+#let eb(name) = if marked { ab(name, "") } else { plainbox }
+#let cb(t) = grid.cell(stroke: (paint: soft, thickness: 0.6pt, dash: "dashed"), align: center + horizon, num(t))
+#let lb(t) = grid.cell(align: center + horizon, lab(t))
 #let sheetstart() = if marked { [#metadata(none) <hcstart>] }
 #let whereabouts() = if marked { context {  // every mark's place, read once at the end
   for m in query(<hccorner>) { let p = m.location().position(); [#metadata((name: m.value.at(0), corner: m.value.at(1), page: p.page, x: p.x.pt(), y: p.y.pt())) <hcbox>] }
@@ -320,7 +387,8 @@ def _blanks(sheet: Worksheet, page: Page) -> list[str]:
 
 # --- a grid as a Typst table ----------------------------------------------------------------
 def _table(grid: Grid, page: Page, given: bool = False) -> str:
-    """``grid`` as a ``table``: its rule rows and bar columns become lines, its number
+    """``grid`` as a Typst ``grid`` (a table without a table's semantics, twice as fast to
+    lay out): its rule rows and bar columns become lines, its number
     columns fixed-width boxes (or as wide as their numbers, given matrices), every row of
     a fixed height, so that a block is as tall as :mod:`handcalc.render.sheet_pages` says."""
     kinds = column_kinds(grid)
@@ -332,40 +400,41 @@ def _table(grid: Grid, page: Page, given: bool = False) -> str:
     lines = []
     for j, kind in enumerate(kinds):
         if kind == "bar":
-            lines.append(f"table.vline(x: {sum(1 for k in keep_cols if k < j)}, stroke: 0.9pt + ink)")
+            lines.append(f"grid.vline(x: {sum(1 for k in keep_cols if k < j)}, stroke: 0.9pt + ink)")
     for i, row in enumerate(grid):
         if is_rule(row):
-            lines.append(f"table.hline(y: {sum(1 for k in keep_rows if k < i)}, stroke: 0.9pt + ink)")
+            lines.append(f"grid.hline(y: {sum(1 for k in keep_rows if k < i)}, stroke: 0.9pt + ink)")
     cells = [_cell(grid[i][j], given, kinds[j] == "box" and not given) for i in keep_rows for j in keep_cols]
     inset = "(x: 4pt, y: 3pt)" if given else "(x: 3pt, y: 4pt)"
     return (
-        f"table(columns: ({', '.join(widths)},), rows: ({', '.join(heights)},), stroke: none, inset: {inset}, "
+        f"grid(columns: ({', '.join(widths)},), rows: ({', '.join(heights)},), stroke: none, inset: {inset}, "
         f"align: right + horizon, {', '.join(lines + cells)})"
     )
 
 
 def _cell(cell: Cell, given: bool, centred: bool) -> str:
-    """One cell; in a column of boxes everything is centred, so labels sit over the boxes."""
+    """One cell; in a column of boxes everything is centred, so labels sit over the boxes.
+    The commonest cells are short calls of the preamble's (``eb``, ``ab``, ``lb``): a
+    class set has tens of thousands of them."""
     text = cell.text.strip()
     if cell.style == ANSWER:  # the box fills its cell, so that its corners are the cell's
-        body = f"answerbox({typst_string(cell.field or '')}, answer({_number(text)}))"
-        return f"table.cell(stroke: 0.8pt + ink, inset: 0pt, {body})"
+        field = typst_string(cell.field or "")
+        return f"ab({field}, {_number(text)})" if text else f"eb({field})"
     if cell.style == COPY:
-        stroke = '(paint: soft, thickness: 0.6pt, dash: "dashed")'
-        return f"table.cell(stroke: {stroke}, align: center + horizon, num({_number(text)}))"
+        return f"cb({_number(text)})"
     if cell.style == PREFILLED:
-        return f"table.cell(stroke: 0.8pt + ink, fill: luma(232), align: center + horizon, num({_number(text)}))"
+        return f"grid.cell(stroke: 0.8pt + ink, fill: luma(232), align: center + horizon, num({_number(text)}))"
     if not text or cell.style == GAP:
         return "[]"
     align = "center" if centred else "left" if cell.left else "right"
     if cell.style == NAME:
-        return f"table.cell(align: {align} + horizon)[${typst_formula(text)}$]"
+        return f"grid.cell(align: {align} + horizon)[${typst_formula(text)}$]"
     if cell.style == LABEL:
-        return f"table.cell(align: {align} + horizon, lab({typst_string(text)}))"
+        return f"lb({typst_string(text)})" if centred else f"grid.cell(align: {align} + horizon, lab({typst_string(text)}))"
     content = f"{'given' if given else 'num'}({_number(text)})"
     if cell.style == SUM:
         content = f"strong({content})"
-    return f"table.cell(align: {align} + horizon, {content})" if centred else content
+    return f"grid.cell(align: {align} + horizon, {content})" if centred else content
 
 
 def _number(text: str) -> str:
