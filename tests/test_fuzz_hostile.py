@@ -308,3 +308,19 @@ def test_exact_fractions_that_stay_short_stay_exact(tmp_path):
     steps = {s["name"]: s["value"] for s in json.loads(invoke("run", path, "--exact", "--format", "json").stdout)["steps"]}
     # Q = W_q · X by hand: [[1/3 + 2, 1 + 4/7], [1 + 4, 3 + 8/7]]
     assert steps["Q"] == [["7/3", "11/7"], [5, "29/7"]]
+
+
+def test_a_check_batch_marks_the_good_files_and_refuses_each_bad_one_in_a_line(tmp_path):
+    """A device, a FIFO and a tiny exponent among a class's files: each is one Error line,
+    the batch neither hangs nor stops, and exits 3."""
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    tiny = tmp_path / "tiny.yaml"
+    tiny.write_text("Q: [[1e-100000000, 1, 2, 1], [1, 3, 1, 3]]\n")
+    right = ROOT / "samples" / "answers" / "self_attention_right.yaml"
+    result = invoke("check", CLASSIC, right, "/dev/zero", fifo, tiny, "--format", "json")
+    assert result.exit_code == 3
+    errors = result.stderr.splitlines()
+    assert [line.split(":")[1].strip() for line in errors] == ["/dev/zero", str(fifo), str(tiny)]
+    assert all(line.startswith("Error: ") for line in errors)
+    assert json.loads(result.stdout)  # the right file is marked all the same
