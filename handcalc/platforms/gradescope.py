@@ -185,7 +185,7 @@ def _answers_file(submission: Path) -> Path:
     """The one answers file (or filled PDF form) of the submission, or why there is not one."""
     files = sorted(p for p in submission.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(submission).parts))
     answers = [p for p in files if p.suffix.lower() in ANSWER_SUFFIXES]
-    names = ", ".join(str(p.relative_to(submission)) for p in (answers or files)) or "no files"
+    names = _md(", ".join(str(p.relative_to(submission)) for p in (answers or files)) or "no files")
     if not answers:
         raise _Unmarked(f"Your submission has no answers file (it has {names}). {FIX_HINT}")
     if len(answers) > 1:
@@ -228,7 +228,7 @@ def results(marks, trace, steps: tuple[str, ...], config: Config, file: str, stu
     output = (
         f"{who}**{_md(file)}**: {total:g} of {most:g} points ({percent(total / most if most else 0)}).\n\n"
         + (f"Note: {_md(note)}.\n\n" if note else "")
-        + f"{_md(' · '.join(counts))}\n\n{LEGEND}.{carried}"
+        + f"{_md(' · '.join(counts))}\n\n{_md(LEGEND + '.' + carried)}"
     )
     return {"score": total, "output": output, "output_format": "md", "visibility": config.visibility, "tests": tests}
 
