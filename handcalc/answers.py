@@ -22,7 +22,7 @@ import numpy as np
 
 from handcalc.check import EXACT, Answer
 from handcalc.errors import SchemaError
-from handcalc.numbers import NotANumber, describe, format_shape, parse_number
+from handcalc.numbers import LARGE, NotANumber, describe, format_shape, parse_number
 from handcalc.trace import INPUT, Trace
 from handcalc.yamlfile import Scalar, compose, read_text
 
@@ -31,6 +31,7 @@ NULLS = {"", "~", "null", "Null", "NULL"}
 IDENTITY = ("id", "variant")  # whose file it is (an answers template): read by the class check, not steps
 MINUS_INFINITY = {"-inf", "-∞", "−∞", "-.inf", "-.Inf", "-.INF", "-infinity"}
 NUMBER_TEXT = re.compile(r"[+-]?(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?")
+PLAIN = re.compile(r"[+-]?\d{1,10}(?:\.(\d{0,12}))?")  # most cells: read as a float directly, exactly
 
 
 def load_answers(path: str | Path, trace: Trace) -> list[Answer]:
@@ -72,14 +73,23 @@ def _answer(key: Any, value: Any, trace: Trace, file: str) -> Answer:
         what = "a list of numbers" if step.value.ndim == 1 else "a matrix (a list of rows)"
         raise SchemaError(f"{name} must be {what}").located(*where)
     shape = (len(rows[0]),) if step.value.ndim == 1 else (len(rows), len(rows[0]))
-    if shape != step.shape or any(len(row) != len(rows[0]) for row in rows):
+    rectangular = all(len(row) == len(rows[0]) for row in rows)
+    transposed = rectangular and len(shape) == 2 and shape != step.shape and shape[::-1] == step.shape
+    if (shape != step.shape and not transposed) or not rectangular:
         answer = _shape_text(rows, step)
         raise SchemaError(f"{name} is {format_shape(step.shape)}, but the answer is {answer}").located(*where)
-    cells = [_cell(cell, name, (i, j), step.value.ndim, where) for i, row in enumerate(rows) for j, cell in enumerate(row)]
-    given, places = (np.array(column).reshape(step.shape) for column in zip(*cells))
-    where_cells = {_index((i, j), step.value.ndim): (cell.line, cell.column)
-                   for i, row in enumerate(rows) for j, cell in enumerate(row) if isinstance(cell, Scalar)}  # fmt: skip
-    return Answer(name, given.astype(float), places.astype(int), where_cells)
+    given, places, where_cells = [], [], {}
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            value, written = _cell(cell, name, (i, j), step.value.ndim, where)
+            given.append(value)
+            places.append(written)
+            where_cells[(j,) if step.value.ndim == 1 else (i, j)] = (cell.line, cell.column)
+    given, places = np.array(given, dtype=float).reshape(shape), np.array(places, dtype=int).reshape(shape)
+    if transposed:  # a non-square step written with rows and columns swapped: marked, every cell wrong
+        given, places = given.T, places.T
+        where_cells = {(j, i): place for (i, j), place in where_cells.items()}
+    return Answer(name, given, places, where_cells, transposed=transposed)
 
 
 def _step_name(name: str, trace: Trace, where: tuple) -> str:
@@ -95,11 +105,9 @@ def _step_name(name: str, trace: Trace, where: tuple) -> str:
 
 def _cell(cell: Any, name: str, ij: tuple[int, int], ndim: int, step_where: tuple) -> tuple[float, int]:
     """A cell as (value, decimals written): nan for a blank, −∞ for a masked cell."""
-    label = f"{name}[{','.join(str(i + 1) for i in _index(ij, ndim))}]"
     if not isinstance(cell, Scalar):
         found = "a mapping" if cell and isinstance(cell[0], tuple) else "a list"
-        raise SchemaError(f"{label}: expected a number, found {found}").located(*step_where)
-    file = step_where[0]
+        raise SchemaError(f"{_label(name, ij, ndim)}: expected a number, found {found}").located(*step_where)
     text = cell.text.strip()
     if text in NULLS and not cell.quoted:
         return np.nan, 0
@@ -108,9 +116,14 @@ def _cell(cell: Any, name: str, ij: tuple[int, int], ndim: int, step_where: tupl
             raise NotANumber(f"expected a number, found a boolean ({text.lower()})")
         return written_cell(text)
     except NotANumber as error:
-        raise SchemaError(f"{label}: {error} (a blank is null, ? or _; a masked cell -inf)").located(
-            file, cell.line, cell.column
+        raise SchemaError(f"{_label(name, ij, ndim)}: {error} (a blank is null, ? or _; a masked cell -inf)").located(
+            step_where[0], cell.line, cell.column
         ) from None
+
+
+def _label(name: str, ij: tuple[int, int], ndim: int) -> str:
+    """``A[2,1]``, ``sums[3]``: a cell as an error message names it (1-based)."""
+    return f"{name}[{','.join(str(i + 1) for i in _index(ij, ndim))}]"
 
 
 def written_cell(text: str) -> tuple[float, int]:
@@ -118,19 +131,31 @@ def written_cell(text: str) -> tuple[float, int]:
     decimals written): nan for a blank (``?``, ``_`` or nothing), −∞ for a masked cell;
     ``NotANumber`` for anything else that is not a number."""
     text = text.strip()
+    if (plain := PLAIN.fullmatch(text)) is not None:  # 2, -0.25, 8.342: the usual cell, read directly
+        return float(text), len(plain.group(1) or "")
     if text in BLANKS:
         return np.nan, 0
     if text in MINUS_INFINITY:
         return -np.inf, 0
-    return float(parse_number(text)), _places(text)
+    value = float(parse_number(text))
+    return value, _places(text, value)
 
 
-def _places(text: str) -> int:
-    """Decimals written: 3 for ``0.260``, 0 for ``2``, 4 for ``2.5e-3``; EXACT for ``1/3``."""
+def _places(text: str, value: float) -> int:
+    """Decimals written: 3 for ``0.260``, 0 for ``2``, 4 for ``2.5e-3``; EXACT for ``1/3``.
+    From 10^10 on a number is as precise as written: −9 for ``5.048e+12`` and for
+    ``5048000000000`` (its trailing zeros are not significant)."""
     if "/" in text:
         return EXACT
     match = NUMBER_TEXT.fullmatch(text)
-    return max(0, len(match.group(2)) - int(match.group(3) or 0)) if match else 0
+    if not match:
+        return 0
+    places = len(match.group(2)) - int(match.group(3) or 0)
+    if abs(value) < LARGE:
+        return max(0, places)
+    if not match.group(2) and not match.group(3):  # a whole number written out
+        places = -(len(match.group(1)) - len(match.group(1).rstrip("0")))
+    return min(0, places) if places < 0 else places
 
 
 def _index(ij: tuple[int, int], ndim: int) -> tuple[int, ...]:

@@ -15,7 +15,7 @@ Pure core code: it prints nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -62,16 +62,26 @@ def mistakes(trace: Trace, name: str) -> Iterator[tuple[str, np.ndarray]]:
     and the matrix a student who made it (and nothing else) would write — floats in the
     layout's orientation, shaped like the step, and different from the truth."""
     truth = _floats(trace[name].value)
-    context = _Context(trace, name)
+    for sentence, candidate in candidates(trace, name):
+        if _differs(candidate, truth):
+            yield sentence, candidate
+
+
+def candidates(trace: Trace, name: str, values: Mapping[str, np.ndarray] | None = None) -> Iterator[tuple[str, np.ndarray]]:
+    """The classic mistakes of step ``name`` as ``mistakes`` gives them, built from
+    ``values`` where given: step names to a batch of matrices (F, *shape), one per student
+    (their own earlier numbers), each candidate then a batch too. A candidate equal to the
+    truth is not left out here (that depends on each student's numbers)."""
+    shape = trace[name].shape
+    context = _Context(trace, name, values or {})
     for family in (*_SPECIFIC.get(short(name), ()), _transposed, _shifted):
         with np.errstate(all="ignore"):  # a candidate may divide by 0: it then matches nothing
             try:
                 found = [(key, _floats(candidate), words) for key, candidate, words in family(context)]
             except KeyError:  # a step this mistake needs is not in the trace
                 continue
-            found = [(SENTENCES[key].format(**words), candidate) for key, candidate, words in found
-                     if candidate.shape == truth.shape and _differs(candidate, truth)]  # fmt: skip
-        yield from found
+        yield from ((SENTENCES[key].format(**words), candidate) for key, candidate, words in found
+                    if candidate.shape[candidate.ndim - len(shape):] == shape)  # fmt: skip
 
 
 class _Context:
@@ -80,8 +90,10 @@ class _Context:
     ``col(short)`` is a step in the columns orientation (every column one query), where the
     softmax is worked; ``out`` writes such a matrix back in the layout's orientation."""
 
-    def __init__(self, trace: Trace, name: str) -> None:
+    def __init__(self, trace: Trace, name: str, values: Mapping[str, np.ndarray]) -> None:
         self.trace = trace
+        self.values = values  # batches of a students' own numbers, by step name
+        self.batched = bool(values)
         self.name = name
         self.step = short(name)
         self.layout = trace.layout
@@ -91,14 +103,15 @@ class _Context:
 
     def value(self, step: str) -> np.ndarray:
         """This head's ``step``, as it is written (the layout's orientation)."""
-        return _floats(self.trace[self.prefix + step].value)
+        name = self.prefix + step
+        return _floats(self.values[name] if name in self.values else self.trace[name].value)
 
     def col(self, step: str) -> np.ndarray:
         return self.out(self.value(step))
 
     def out(self, value: np.ndarray) -> np.ndarray:
         """Columns orientation to the layout's, and back: a transpose in rows, its own inverse."""
-        return value.T if self.layout == "rows" and value.ndim == 2 else value
+        return _T(value) if self.layout == "rows" and value.ndim - self.batched == 2 else value
 
     def constants(self, step: str) -> dict:
         return dict(self.trace[self.prefix + step].constants)
@@ -119,7 +132,7 @@ class _Context:
         """``base ** x`` as the exp step does it (each column's max subtracted where it was)."""
         base, exponent = self._exponential()
         if "max" in exponent:  # exp = e^(scaled − column max)
-            x = x - x.max(axis=0)
+            x = x - x.max(axis=-2, keepdims=True)
         return np.exp(x) if base == "e" else np.power(float(base), x)
 
     def _exponential(self) -> tuple[str, str]:
@@ -136,7 +149,7 @@ class _Context:
             x = x if blocked is None else np.where(blocked, -np.inf, x)
         if self.step in ("exp", "sums", "A"):
             exp = self.power(x)
-            x = {"exp": exp, "sums": exp.sum(axis=0), "A": exp / exp.sum(axis=0)}[self.step]
+            x = {"exp": exp, "sums": exp.sum(axis=-2), "A": exp / exp.sum(axis=-2, keepdims=True)}[self.step]
         return self.out(x)
 
 
@@ -145,14 +158,14 @@ def _scores(c: _Context) -> Iterator[Candidate]:
     """Qᵀ·K for Kᵀ·Q (columns), K·Qᵀ for Q·Kᵀ (rows); and the other layout's product."""
     Q, K = c.value("Q"), c.value("K")
     if c.layout == "columns":
-        right, axes, transposed = "Kᵀ·Q", ("keys", "queries"), ("Qᵀ·K", Q.T, K)
-        others = (("Q·Kᵀ", Q, K.T), ("K·Qᵀ", K, Q.T))
+        right, axes, transposed = "Kᵀ·Q", ("keys", "queries"), ("Qᵀ·K", _T(Q), K)
+        others = (("Q·Kᵀ", Q, _T(K)), ("K·Qᵀ", K, _T(Q)))
     else:
-        right, axes, transposed = "Q·Kᵀ", ("queries", "keys"), ("K·Qᵀ", K, Q.T)
-        others = (("Kᵀ·Q", K.T, Q), ("Qᵀ·K", Q.T, K))
+        right, axes, transposed = "Q·Kᵀ", ("queries", "keys"), ("K·Qᵀ", K, _T(Q))
+        others = (("Kᵀ·Q", _T(K), Q), ("Qᵀ·K", _T(Q), K))
     words = {"right": right, "rows": axes[0], "cols": axes[1]}
     for key, (wrong, left, rightop) in (("scores transposed", transposed), *(("scores product", o) for o in others)):
-        if left.shape[1] == rightop.shape[0]:
+        if left.shape[-1] == rightop.shape[-2]:
             yield key, left @ rightop, words | {"wrong": wrong}
 
 
@@ -161,9 +174,9 @@ def _softmax_axis(c: _Context) -> Iterator[Candidate]:
     words = {"line": c.line, "other": c.other}
     exp = c.col("exp")
     if c.step == "A":
-        yield "softmax axis", c.out(exp / exp.sum(axis=1, keepdims=True)), words
+        yield "softmax axis", c.out(exp / exp.sum(axis=-1, keepdims=True)), words
     elif c.step == "sums":
-        yield "sums axis", exp.sum(axis=1), words
+        yield "sums axis", exp.sum(axis=-1), words
 
 
 def _masking(c: _Context) -> Iterator[Candidate]:
@@ -199,11 +212,11 @@ def _z(c: _Context) -> Iterator[Candidate]:
     """A·V or V·Aᵀ for V·A (columns); V·A or Aᵀ·V for A·V (rows)."""
     A, V = c.value("A"), c.value("V")
     if c.layout == "columns":
-        right, how, wrongs = "V·A", "V times a column of A", (("A·V", A, V), ("V·Aᵀ", V, A.T))
+        right, how, wrongs = "V·A", "V times a column of A", (("A·V", A, V), ("V·Aᵀ", V, _T(A)))
     else:
-        right, how, wrongs = "A·V", "a row of A times V", (("V·A", V, A), ("Aᵀ·V", A.T, V))
+        right, how, wrongs = "A·V", "a row of A times V", (("V·A", V, A), ("Aᵀ·V", _T(A), V))
     for wrong, left, rightop in wrongs:
-        if left.shape[1] == rightop.shape[0]:
+        if left.shape[-1] == rightop.shape[-2]:
             yield "Z product", left @ rightop, {"wrong": wrong, "right": right, "line": c.line, "how": how}
 
 
@@ -223,8 +236,8 @@ _SPECIFIC: dict[str, tuple[Callable[[_Context], Iterator[Candidate]], ...]] = {
 def _transposed(c: _Context) -> Iterator[Candidate]:
     """A square step written with its rows and columns swapped."""
     truth = c.value(c.step)
-    if truth.ndim == 2 and truth.shape[0] == truth.shape[1]:
-        yield "transposed", truth.T, {"step": c.step}
+    if truth.ndim - c.batched == 2 and truth.shape[-1] == truth.shape[-2]:
+        yield "transposed", _T(truth), {"step": c.step}
 
 
 SHIFTS = {  # (axis, np.roll shift): the words for a step whose lines moved one place
@@ -238,20 +251,26 @@ SHIFTS = {  # (axis, np.roll shift): the words for a step whose lines moved one 
 def _shifted(c: _Context) -> Iterator[Candidate]:
     """Every row (column) one place down or up (right or left), the last wrapping round."""
     truth = c.value(c.step)
-    if truth.ndim == 1:
+    if truth.ndim - c.batched == 1:
         for shift in (1, -1):
-            yield "sums shifted", np.roll(truth, shift), {"step": c.step}
+            yield "sums shifted", np.roll(truth, shift, axis=-1), {"step": c.step}
         return
     for (axis, shift), words in SHIFTS.items():
-        yield "shifted", np.roll(truth, shift, axis=axis), words | {"step": c.step}
+        yield "shifted", np.roll(truth, shift, axis=axis - 2), words | {"step": c.step}
 
 
 def _differs(candidate: np.ndarray, truth: np.ndarray) -> bool:
     """Whether a candidate is a different matrix from the truth (not the same mistake-free
     numbers, as "not scaled" is when √d_k = 1)."""
-    gap = np.abs(candidate - truth)  # nan where both are −∞ (the same cell), ∞ where one is
+    with np.errstate(invalid="ignore"):
+        gap = np.abs(candidate - truth)  # nan where both are −∞ (the same cell), ∞ where one is
     bound = np.where(np.isfinite(truth), 1e-9 * (1 + np.abs(truth)), 0.0)
     return bool(np.any(gap > bound))
+
+
+def _T(matrix: np.ndarray) -> np.ndarray:
+    """The transpose of a matrix, or of each matrix of a batch."""
+    return np.swapaxes(matrix, -1, -2)
 
 
 def _floats(value) -> np.ndarray:

@@ -41,6 +41,7 @@ def check(
 
     format: Annotated[Optional[MarksFormat], typer.Option("--format", "-f", help="rich (the default on a terminal), text (piped) or json.")] = None,
     full: Full = False,
+    tables: Annotated[Optional[bool], typer.Option("--tables/--brief", help="Each file's marked tables (the default for one file), or one line per file (for several).")] = None,
 ) -> None:
     """Mark a student's answers cell by cell (exit 1 when any cell is wrong), or a whole class."""
     from handcalc.exercises.manifest import is_manifest
@@ -59,7 +60,7 @@ def check(
         answers = expand(answers)
         marked = _mark(trace, answers, tolerance, problem.round)
         fmt = output_format(format, formats=MarksFormat)
-        emit(_marks_output(marked, trace, fmt, precision, full, ecf))
+        emit(_marks_output(marked, trace, fmt, precision, full, ecf, len(marked) == 1 if tables is None else tables))
         if report is not None:
             from handcalc.check import report_rows
 
@@ -98,11 +99,12 @@ def _mark(trace, paths: list[Path], tolerance: float | None, digits: int | None)
     return marked
 
 
-def _marks_output(marked, trace, fmt: str, precision: int, full: bool, ecf: bool):
+def _marks_output(marked, trace, fmt: str, precision: int, full: bool, ecf: bool, tables: bool):
     from handcalc.render import RenderOptions, drawer
-    from handcalc.render.marks import blocks, to_json
+    from handcalc.render.marks import blocks, brief, to_json
 
     if fmt == "json":
         return to_json(marked, ecf)
     options = RenderOptions(precision, None, full, width())
-    return drawer(fmt)([block for marks in marked for block in blocks(marks, trace, options, ecf)], options)
+    shown = (blocks(marks, trace, options, ecf) if tables else brief(marks, ecf) for marks in marked)
+    return drawer(fmt)([block for file in shown for block in file], options)

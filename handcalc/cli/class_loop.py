@@ -12,16 +12,13 @@ from handcalc.errors import OutputError, OutputExistsError
 
 
 def class_set(roster: Path, output: Path, problem_file: Path | None, seed: int | None, generator: dict, blank, level,
-              precision: int | None, paper: str, fillable: bool, force: bool, *, key: bool, show_work: bool, variants: int | None,
-              fmt: str) -> None:  # fmt: skip
+              precision: int | None, paper: str, fillable: bool, force: bool, *, key: bool, show_work: bool, exact: bool,
+              variants: int | None, fmt: str) -> None:  # fmt: skip
     """Write the class folder ``output``: class.yaml, problems/, answers/, sheets.pdf, key.pdf
     (and fillable/ with ``fillable``)."""
-    from handcalc.exercises import class_set as making
     from handcalc.exercises.manifest import NAME, manifest_text, problem_path
     from handcalc.exercises.roster import read_roster
     from handcalc.exercises.templates import template_text
-    from handcalc.render.pdf_form import fillable_forms, joined
-    from handcalc.render.typst import PER_PART, pdf_parts
     from handcalc.worksheet import build
 
     if variants is not None:
@@ -33,49 +30,63 @@ def class_set(roster: Path, output: Path, problem_file: Path | None, seed: int |
     if problem_file is not None and (seed is not None or generator):
         raise typer.BadParameter("a PROBLEM file, or --seed and the generator's options, not both", param_hint="PROBLEM")
     _check_folder(output, force)
-    students = read_roster(roster)
-    if problem_file is not None:
-        from handcalc.load import load, read_text
-
-        exercises = making.shared(students, load(problem_file), read_text(problem_file))
-    else:
-        from handcalc.cli.worksheet import _generator_args
+    if problem_file is None and seed is None:
         from handcalc.generate import fresh_seed
 
-        seed = fresh_seed() if seed is None else seed
-        try:
-            exercises = making.generated(students, seed, _generator_args(generator))
-        except (ValueError, TypeError) as error:  # the generator's own word on its options, one line
-            from handcalc.errors import SchemaError
-
-            raise SchemaError(f"cannot generate a problem: {error}") from None
-    traces = [compute_trace(exercise.problem, problem_file) for exercise in exercises]
+        seed = fresh_seed()  # written in the manifest
+    exercises = _exercises(read_roster(roster), problem_file, seed, generator)
+    traces = [compute_trace(exercise.problem, problem_file, exact) for exercise in exercises]
     blanks = _blanks(traces[0], blank, level)
     files: dict[str, str | bytes] = {}
     sheets, keys = [], []
     for exercise, trace in zip(exercises, traces):
         decimals = precision_of(precision, exercise.problem)
-        common = {"precision": decimals, "variant": exercise.code, "round": exercise.problem.round, "student": exercise.student.name or exercise.student.id}
+        common = {"precision": decimals, "variant": exercise.code, "round": exercise.problem.round,
+                  "student": exercise.student.name or exercise.student.id}  # fmt: skip
         sheets.append(build(trace, blanks, **common))
         keys.append(build(trace, blanks, key=True, show_work=show_work, **common))
         files[problem_path(exercise.student.id)] = exercise.text
         files[f"answers/{exercise.student.id}.yaml"] = template_text(exercise, trace, blanks, decimals, exercise.problem.round)
     files[NAME] = manifest_text(exercises, blanks=blanks, precision=precision_of(precision, exercises[0].problem), seed=seed,
                                 generator=generator or None, problem=str(problem_file) if problem_file else None)  # fmt: skip
-    if fillable:
-        parts = list(pdf_parts(sheets, paper, boxes=True))
-        identities = [{"id": exercise.student.id, "variant": exercise.code} for exercise in exercises]
-        forms = [form for k, (data, starts, boxes) in enumerate(parts)
-                 for form in fillable_forms(data, starts, boxes, identities[k * PER_PART : (k + 1) * PER_PART])]  # fmt: skip
-        for exercise, form in zip(exercises, forms, strict=True):
-            files[f"fillable/{exercise.student.id}.pdf"] = form
-        files["sheets.pdf"] = joined([data for data, _, _ in parts])
-    else:
-        files["sheets.pdf"] = joined(list(pdf_parts(sheets, paper)))
-    files["key.pdf"] = joined(list(pdf_parts(keys, paper)))
+    files |= _pdfs(exercises, sheets, keys, paper, fillable)
     _make_folders(output, ("problems", "answers") + (("fillable",) if fillable else ()))
     for name, content in files.items():
         write(output / name, content, force, protect=None)
+
+
+def _exercises(students, problem_file: Path | None, seed: int | None, generator: dict):
+    """Each student's exercise: the PROBLEM file for all, or their own generated one."""
+    from handcalc.exercises import class_set as making
+
+    if problem_file is not None:
+        from handcalc.load import load, read_text
+
+        return making.shared(students, load(problem_file), read_text(problem_file))
+    from handcalc.cli.worksheet import _generator_args
+
+    try:
+        return making.generated(students, seed, _generator_args(generator))
+    except (ValueError, TypeError) as error:  # the generator's own word on its options, one line
+        from handcalc.errors import SchemaError
+
+        raise SchemaError(f"cannot generate a problem: {error}") from None
+
+
+def _pdfs(exercises, sheets, keys, paper: str, fillable: bool) -> dict[str, bytes]:
+    """sheets.pdf and key.pdf, and with ``fillable`` each student's form, fillable/ID.pdf."""
+    from handcalc.render.pdf_form import fillable_forms, joined
+    from handcalc.render.typst import PER_PART, pdf_parts
+
+    files = {"key.pdf": joined(list(pdf_parts(keys, paper)))}
+    if not fillable:
+        return files | {"sheets.pdf": joined(list(pdf_parts(sheets, paper)))}
+    parts = list(pdf_parts(sheets, paper, boxes=True))
+    identities = [{"id": exercise.student.id, "variant": exercise.code} for exercise in exercises]
+    forms = [form for k, (data, starts, boxes) in enumerate(parts)
+             for form in fillable_forms(data, starts, boxes, identities[k * PER_PART : (k + 1) * PER_PART])]  # fmt: skip
+    files |= {f"fillable/{exercise.student.id}.pdf": form for exercise, form in zip(exercises, forms, strict=True)}
+    return files | {"sheets.pdf": joined([data for data, _, _ in parts])}
 
 
 def _check_folder(output: Path, force: bool) -> None:

@@ -58,17 +58,17 @@ def worksheet(
     generator = {"tokens": tokens, "d_model": d_model, "d_k": d_k, "heads": heads,
                  "mask": mask and mask.value, "base": base, "layout": layout and layout.value}  # fmt: skip
     generator = {name: value for name, value in generator.items() if value is not None}
-    if show_work and not key:
-        raise typer.BadParameter("the work is written on the answer key only; add --key", param_hint="--show-work")
     if fillable and roster is None:
         raise typer.BadParameter("fillable forms are made for a class: give --roster too", param_hint="--fillable")
-    if roster is not None:
+    if roster is not None:  # a class folder: its key.pdf takes --show-work
         from handcalc.cli.class_loop import class_set
 
         with errors():
             class_set(roster, output, problem_file, seed, generator, blank, level, precision, paper.value, fillable, force,
-                      key=key, show_work=show_work, variants=variants, fmt=(format or SheetFormat.pdf).value)  # fmt: skip
+                      key=key, show_work=show_work, exact=exact, variants=variants, fmt=(format or SheetFormat.pdf).value)  # fmt: skip
         return
+    if show_work and not key:
+        raise typer.BadParameter("the work is written on the answer key only; add --key", param_hint="--show-work")
     with errors():
         fmt = output_format(format, output, SheetFormat, default="pdf")
         check_output(output, force, problem_file)  # before any work
@@ -140,10 +140,10 @@ def _generator_args(options: dict) -> dict:
     """The generator's keyword arguments: a numeric --base as a number."""
     options = dict(options)
     if "base" in options and options["base"] != "e":
-        from fractions import Fraction
+        from handcalc.numbers import parse_number  # bounded: never Fraction() of the text itself
 
         try:
-            number = Fraction(options["base"])
+            number = parse_number(options["base"])
         except (ValueError, ZeroDivisionError):
             raise typer.BadParameter(f"{options['base']!r} is not e or a number", param_hint="--base") from None
         options["base"] = int(number) if number.denominator == 1 else float(number)

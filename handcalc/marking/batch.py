@@ -11,6 +11,7 @@ Pure core code: it prints nothing.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -123,15 +124,17 @@ def mark_arrays(
     with np.errstate(all="ignore"):  # a student's sum may be 0, an exponent huge: intervals say so
         chains = work_chains(trace, batches, tolerance, digits)
         found = diagnoses(trace, chains)
+    indices = {name: list(itertools.product(*map(range, trace[name].shape))) for name in batches}
+    truths = {name: np.asarray(trace[name].value, dtype=float).ravel().tolist() for name in batches}
     marks = []
     for f, file in enumerate(files):
         steps = []
-        for name, batch in batches.items():
+        for name in (name for name in trace.names if name in batches):
+            batch = batches[name]
             if not batch.answered[f]:
                 continue
             codes = chains.verdicts[name][f]
-            truth = np.asarray(trace[name].value, dtype=float)
-            cells = _cell_marks(batch.given[f], batch.places[f], truth, codes, batch.texts.get(f, {}))
+            cells = _cell_marks(indices[name], batch.given[f], batch.places[f], truths[name], codes, batch.texts.get(f, {}))
             origin = _carried_from(name, f, trace, chains) if (codes == C).any() else ()
             steps.append(StepMarks(name, cells, found.get((name, f)), origin))
         marks.append(Marks(file, tuple(steps)))
@@ -139,11 +142,18 @@ def mark_arrays(
 
 
 def _cell_marks(
-    given: np.ndarray, places: np.ndarray, truth: np.ndarray, codes: np.ndarray, texts: dict
+    indices: list, given: np.ndarray, places: np.ndarray, truth: list, codes: np.ndarray, texts: dict
 ) -> tuple[CellMark, ...]:
-    indices = list(np.ndindex(truth.shape))
-    cells = zip(indices, given.ravel().tolist(), truth.ravel().tolist(), codes.ravel().tolist(), places.ravel().tolist())
-    return tuple(CellMark(index, g, e, VERDICTS[code], p, texts.get(index)) for index, g, e, code, p in cells)
+    cells = zip(indices, given.ravel().tolist(), truth, codes.ravel().tolist(), places.ravel().tolist())
+    return tuple(_cell_mark(index, g, e, VERDICTS[code], p, texts.get(index)) for index, g, e, code, p in cells)
+
+
+def _cell_mark(index, given, expected, verdict, places, text) -> CellMark:
+    """``CellMark(index, given, expected, verdict, places, text)``, made without the frozen
+    dataclass's field-by-field ``__init__``: a class has 100,000 cells, and this is 4× faster."""
+    cell = object.__new__(CellMark)
+    cell.__dict__.update(index=index, given=given, expected=expected, verdict=verdict, places=places, text=text)
+    return cell
 
 
 def _carried_from(name: str, f: int, trace: Trace, chains: Chains) -> tuple[str, ...]:

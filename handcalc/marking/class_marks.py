@@ -61,7 +61,8 @@ class Row:
         return share * answered / (answered + left_out)
 
     def all_right(self, ecf: bool = False) -> bool:
-        return self.marks is not None and self.score(ecf) == 1 and (self.marks.all_right or ecf)
+        """Every blank cell right (carried ones too, with ``ecf``)."""
+        return self.score(ecf) == 1
 
 
 def expand(paths: Sequence[Path]) -> list[Path]:

@@ -1,86 +1,100 @@
 """One mistake, one diagnosis: a step with wrong cells is matched against the classic
-mistakes (``handcalc.diagnose``) built from the student's **own** earlier numbers, at the
-precision they wrote them, so that the recogniser fires for students who round. A step
-whose cells follow from an earlier mistake is carried, not diagnosed again.
+mistakes (``handcalc.diagnose.candidates``) built from each student's **own** earlier
+numbers, at the precision they wrote them, so that the recogniser fires for students who
+round; failing that, from their right numbers and the truth. A step whose cells follow from
+an earlier mistake is carried, not diagnosed again. Every file of a batch is tried at once:
+a candidate is a batch of matrices, one per file.
 
 Pure core code: it prints nothing.
 """
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
-from handcalc.diagnose import SENTENCES, diagnose
+from handcalc.diagnose import SENTENCES, candidates
 from handcalc.marking.batch import W, Chains
 from handcalc.marking.precision import Interval, agrees
 from handcalc.steps import short
 from handcalc.trace import INPUT, Trace
 
 
-def worked_trace(trace: Trace, values: dict[str, Interval], f: int) -> Trace:
-    """``trace`` with each computed step holding file ``f``'s point of ``values`` (a chain:
-    what the file wrote, and what follows where it wrote nothing), as floats."""
-    steps = tuple(
-        step if step.kind == INPUT else dataclasses.replace(step, value=_point(values[step.name], f))
-        for step in trace
-    )
-    return dataclasses.replace(trace, steps=steps)
+class _Points:
+    """Each step of a chain as one matrix per file (the middle of its candidates' hull),
+    and how far a computation from rounded numbers may land from it (its widest half-width)."""
+
+    def __init__(self, chain: dict[str, Interval], files: int) -> None:
+        self.chain, self.files, self.done = chain, files, {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.done:
+            hull = self.chain[name].hull()
+            mid = hull.mid[:, 0]
+            self.done[name] = np.broadcast_to(mid, (self.files, *mid.shape[1:]))
+        return self.done[name]
 
 
-def _point(interval: Interval, f: int) -> np.ndarray:
-    """One file's value of an interval: the middle of its candidates' hull."""
-    hull = interval.hull()
-    return np.array(hull.mid[min(f, hull.mid.shape[0] - 1), 0])
-
-
-def _slack(interval: Interval, f: int) -> float:
-    """How far a computation from the file's rounded numbers may honestly land from the
-    point: the widest half-width of the recomputed step."""
-    hull = interval.hull()
-    rad = hull.rad[min(f, hull.rad.shape[0] - 1), 0]
-    rad = rad[np.isfinite(rad)]
-    return float(rad.max()) if rad.size else 0.0
+def slack(interval: Interval, files: int) -> np.ndarray:
+    """Per file (F, 1, …): the widest half-width of a recomputed step."""
+    rad = interval.hull().rad[:, 0]
+    rad = np.where(np.isfinite(rad), rad, 0.0).reshape(rad.shape[0], -1).max(axis=1)
+    return np.broadcast_to(rad, (files,))
 
 
 def diagnoses(trace: Trace, chains: Chains) -> dict[tuple[str, int], str]:
     """The diagnosis of each (step, file) with wrong cells that shows a classic mistake:
     built from the file's own numbers first, then from its right ones and the truth."""
     found: dict[tuple[str, int], str] = {}
-    worked: dict[tuple[str, int], Trace] = {}
+    computed = [step.name for step in trace if step.kind != INPUT]
     for name, batch in chains.batches.items():
-        wrong = (chains.verdicts[name] == W).reshape(len(batch.answered), -1).any(axis=1)
-        truth = np.asarray(trace[name].value, dtype=float)
-        for f in np.flatnonzero(wrong & batch.answered):
-            if batch.transposed[f]:
-                found[(name, f)] = SENTENCES["transposed"].format(step=short(name))
-                continue
-            for chain, values, recomputed in (("own", chains.own, chains.own_recomputed),
-                                              ("right", chains.right, chains.right_recomputed)):  # fmt: skip
-                if (chain, f) not in worked:
-                    worked[(chain, f)] = worked_trace(trace, values, f)
-                theirs = worked[(chain, f)]
-                step = dataclasses.replace(theirs[name], value=_point(recomputed[name], f))
-                theirs = dataclasses.replace(theirs, steps=tuple(step if s.name == name else s for s in theirs))
-                matches = matcher(batch.given[f], batch.places[f], truth, _slack(recomputed[name], f))
-                if (sentence := diagnose(theirs, name, matches)) is not None:
-                    found[(name, f)] = sentence
-                    break
+        F = len(batch.answered)
+        wrong = (chains.verdicts[name] == W).reshape(F, -1).any(axis=1) & batch.answered
+        for f in np.flatnonzero(wrong & batch.transposed):
+            found[(name, int(f))] = SENTENCES["transposed"].format(step=short(name))
+        todo = np.flatnonzero(wrong & ~batch.transposed)
+        for values, recomputed in ((chains.own, chains.own_recomputed), (chains.right, chains.right_recomputed)):
+            if not todo.size:
+                break
+            points = _Points(values, F)
+            theirs = {step: points[step][todo] for step in computed if step != name}
+            truth = _Points({name: recomputed[name]}, F)[name][todo]
+            theirs[name] = truth
+            matches = _matcher(batch.given[todo], batch.places[todo], np.asarray(trace[name].value, dtype=float),
+                               slack(recomputed[name], F)[todo])  # fmt: skip
+            open_ = ~matches(truth)  # what follows from their numbers is no mistake
+            for sentence, candidate in candidates(trace, name, theirs):
+                candidate = np.broadcast_to(candidate, truth.shape)
+                hit = open_ & _differs(candidate, truth) & matches(candidate)
+                for k in np.flatnonzero(hit):
+                    found[(name, int(todo[k]))] = sentence
+                open_ &= ~hit
+            todo = todo[open_]
     return found
 
 
-def matcher(given: np.ndarray, places: np.ndarray, truth: np.ndarray, slack: float = 0.0):
-    """Whether a candidate matrix is what the student wrote, blanks aside: within half a
-    unit of what was written, and ``slack`` for the rounding of the numbers it was built from."""
+def _matcher(given: np.ndarray, places: np.ndarray, truth: np.ndarray, slack: np.ndarray):
+    """Per file, whether a batch of candidates is what the file wrote, blanks aside: within
+    half a unit of what was written, and ``slack`` for the rounding of the numbers the
+    candidate was built from."""
     wrote = ~np.isnan(given)
+    F = len(given)
+    some = wrote.reshape(F, -1).any(axis=1)
+    room = slack.reshape((F, 1) + (1,) * (given.ndim - 1))
 
-    def matches(candidate: np.ndarray) -> bool:
-        candidate = np.asarray(candidate, dtype=float)
-        if candidate.shape != given.shape or not wrote.any():
-            return False
+    def matches(candidate: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            around = Interval((candidate - slack)[None, None], (candidate + slack)[None, None])
-        return bool(agrees(given[None], places[None], around, truth)[0][wrote].all())
+            around = Interval(candidate[:, None] - room, candidate[:, None] + room)
+        ok = agrees(given, places, around, truth) | ~wrote
+        return ok.reshape(F, -1).all(axis=1) & some
 
     return matches
+
+
+def _differs(candidate: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Per file, whether a candidate differs from what follows from the file's numbers
+    (not the same mistake-free matrix, as "not scaled" is when √d_k = 1)."""
+    with np.errstate(invalid="ignore"):
+        gap = np.abs(candidate - truth)  # nan where both are −∞ (the same cell), ∞ where one is
+        bound = np.where(np.isfinite(truth), 1e-9 * (1 + np.abs(truth)), 0.0)
+        far = gap > bound
+    return far.reshape(len(candidate), -1).any(axis=1)

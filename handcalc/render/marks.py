@@ -46,6 +46,15 @@ def blocks(marks: Marks, trace: Trace, options: RenderOptions, ecf: bool) -> Ite
             yield Block(WORK, lines=(line,), step=step)
 
 
+def brief(marks: Marks, ecf: bool) -> Iterator[Block]:
+    """One file of a class, in brief: its summary, and why it is not full marks."""
+    from handcalc.check import first_mistake
+
+    yield Block(TITLE, f"{marks.file}: {summary(marks, ecf)}")
+    if marks.error is None and not marks.passed(ecf) and (why := first_mistake(marks)):
+        yield Block(EXPLAIN, f"first mistake: {why}")
+
+
 def summary(marks: Marks, ecf: bool = False) -> str:
     """``Q 12/12 · K 11/12 · A 14/16 — 87%``: each step's right cells, and the score."""
     if marks.error is not None:
@@ -128,7 +137,7 @@ def to_json(all_marks: list[Marks], ecf: bool) -> str:
     """``{"files": [{"file", "score", "steps": [{"name", "right", "wrong", "blank", "carried",
     "diagnosis", "carried_from", "cells": [{"row", "col", "given", "expected", "verdict"}]}]}]}``;
     ``cells`` lists every cell that is not right, rows and columns counted from 1; a blank or
-    masked cell is null."""
+    masked cell is null, and ``given`` is the text written where it is not a number."""
     files = []
     for marks in all_marks:
         entry = {"file": marks.file, "score": marks.score(ecf)}
@@ -142,7 +151,7 @@ def to_json(all_marks: list[Marks], ecf: bool) -> str:
 def _step_json(step: StepMarks) -> dict:
     counts = {verdict: step.count(verdict) for verdict in (RIGHT, WRONG, BLANK, CARRIED)}
     cells = [
-        {"row": _row(cell), "col": cell.index[-1] + 1, "given": _value(cell.given),
+        {"row": _row(cell), "col": cell.index[-1] + 1, "given": cell.text if cell.text is not None else _value(cell.given),
          "expected": _value(cell.expected), "verdict": cell.verdict}
         for cell in step.cells if cell.verdict != RIGHT
     ]  # fmt: skip
