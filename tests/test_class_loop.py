@@ -297,6 +297,12 @@ def test_a_filled_form_is_marked_blank_and_text_cells_included(tmp_path, week3):
     assert row[:2] == ["s02", "Alan Turing"] and row[4:6] == [f"{n_a - 2}/{n_a}", f"0/{n_z}"]
     assert row[3] == f"{round(100 * (n_a - 2) / (n_a + n_z), 1)}"
     assert row[6] == f"A[1,2]: wrote about a half, expected {steps['A'][0, 1]:.6g}"
+    # the same form checked against its problem file alone: the steps it has fields for
+    alone = invoke("check", out / "problems" / "s02.yaml", subs / "scan.pdf", "-f", "json")
+    assert alone.exit_code == 1, alone.stderr
+    marked = json.loads(alone.stdout)["files"][0]["steps"]
+    assert [step["name"] for step in marked] == ["A"] and marked[0]["wrong"] == 1 and marked[0]["blank"] == 1
+    assert [cell["given"] for cell in marked[0]["cells"] if cell["verdict"] == "wrong"] == ["about a half"]
 
 
 def test_a_damaged_pdf_is_a_row_not_a_crash(tmp_path, week3):
