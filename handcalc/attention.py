@@ -216,7 +216,7 @@ class _Computation:
         full = self.prefix + name
         value = _settled(value)
         if _exact(value) and kind != INPUT and _too_long(value):
-            value, notes = as_floats(value), (*notes, long_note(name))
+            value, notes = _floats(value), (*notes, long_note(name))  # too large for a float: an overflow, below
         if self.problem.round is not None and kind != INPUT:
             value = round_cells(value, self.problem.round)
         check_finite(full, _floats(value), masked=name == "masked")

@@ -297,6 +297,12 @@ def test_a_filled_form_is_marked_blank_and_text_cells_included(tmp_path, week3):
     assert row[:2] == ["s02", "Alan Turing"] and row[4:6] == [f"{n_a - 2}/{n_a}", f"0/{n_z}"]
     assert row[3] == f"{round(100 * (n_a - 2) / (n_a + n_z), 1)}"
     assert row[6] == f"A[1,2]: wrote about a half, expected {steps['A'][0, 1]:.6g}"
+    # the same form checked against its problem file alone: the steps it has fields for
+    alone = invoke("check", out / "problems" / "s02.yaml", subs / "scan.pdf", "-f", "json")
+    assert alone.exit_code == 1, alone.stderr
+    marked = json.loads(alone.stdout)["files"][0]["steps"]
+    assert [step["name"] for step in marked] == ["A"] and marked[0]["wrong"] == 1 and marked[0]["blank"] == 1
+    assert [cell["given"] for cell in marked[0]["cells"] if cell["verdict"] == "wrong"] == ["about a half"]
 
 
 def test_a_damaged_pdf_is_a_row_not_a_crash(tmp_path, week3):
@@ -416,3 +422,35 @@ def test_a_class_compiled_in_parts_is_one_document_in_roster_order(tmp_path, mon
     assert page_count((out / "sheets.pdf").read_bytes()) == sum(page_count(form.read_bytes()) for form in forms)
     for name, form in zip(names, forms):
         assert name in pdf_text(form) and not any(other in pdf_text(form) for other in names if other != name)
+
+
+def test_every_field_of_a_multi_head_rows_layout_form_is_a_cell(tmp_path):
+    """Two causal heads in the rows layout, every step blank: a form filled with the true
+    values (by field name: h2:A[1,2], sums[3] …) is all right; the masked −∞ have no field."""
+    from reference import reference_multihead
+
+    (tmp_path / "class.csv").write_text("id,name\nm1,Multi Head\n", encoding="utf-8")
+    out = tmp_path / "mh"
+    done = invoke("worksheet", "--roster", tmp_path / "class.csv", "--seed", "5", "--tokens", "3", "--d-k", "1",
+                  "--heads", "2", "--mask", "causal", "--layout", "rows", "--fillable", "-o", out)  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    steps = reference_multihead(yaml_load(out / "problems" / "m1.yaml"))
+    values, cells = {}, 0
+    for name, value in steps.items():
+        short = name.split(".")[-1]
+        if short in ("X",) or name not in yaml_load(out / "class.yaml")["blanks"]:
+            continue
+        for index in np.ndindex(value.shape):
+            if value[index] == -np.inf:
+                continue  # printed on the sheet
+            cells += 1
+            where = ",".join(str(i + 1) for i in index)
+            values[f"{name.replace('.', ':')}[{where}]"] = f"{value[index]:.4f}"
+    from pypdf import PdfReader
+
+    assert {n for n in PdfReader(out / "fillable" / "m1.pdf").get_fields()} == set(values) | {"id", "variant"}
+    fill_form(out / "fillable" / "m1.pdf", values, tmp_path / "m1.pdf")
+    report = tmp_path / "g.csv"
+    checked = invoke("check", out / "class.yaml", tmp_path / "m1.pdf", "--report", report)
+    assert checked.exit_code == 0, checked.stdout + checked.stderr
+    assert grades(report)[1][3] == "100.0" and cells > 40

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from handcalc.cli import app
-from handcalc.cli.common import compute_trace, errors, write
+from handcalc.cli.common import check_output, compute_trace, errors, write
 
 
 class Visibility(str, Enum):
@@ -40,6 +40,7 @@ def gradescope(
     from handcalc.platforms.gradescope import Config, package
 
     with errors():
+        check_output(output, force, problem_file)  # before any work
         if is_manifest(problem_file):
             if blank is not None or level is not None:
                 raise typer.BadParameter("a class set asks the steps its class.yaml names; leave out --blank and --level", param_hint="--blank")

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from handcalc.cli import app
-from handcalc.cli.common import errors, write
+from handcalc.cli.common import check_output, errors, write
 
 
 @app.command()
@@ -27,6 +27,7 @@ def moodle(
     from handcalc.platforms.moodle import quiz
 
     with errors():
+        check_output(output, force, problem_file)  # before any work
         sheets = _sheets(problem_file, variants, seed, {}, blank, level, False, False, precision)
         default = f"handcalc/{sheets[0].title}"
         if problem_file is None:  # generated: students see the title, which must not give the seed away

@@ -137,7 +137,7 @@ def to_json(all_marks: list[Marks], ecf: bool) -> str:
     """``{"files": [{"file", "score", "steps": [{"name", "right", "wrong", "blank", "carried",
     "diagnosis", "carried_from", "cells": [{"row", "col", "given", "expected", "verdict"}]}]}]}``;
     ``cells`` lists every cell that is not right, rows and columns counted from 1; a blank or
-    masked cell is null."""
+    masked cell is null, and ``given`` is the text written where it is not a number."""
     files = []
     for marks in all_marks:
         entry = {"file": marks.file, "score": marks.score(ecf)}
@@ -151,7 +151,7 @@ def to_json(all_marks: list[Marks], ecf: bool) -> str:
 def _step_json(step: StepMarks) -> dict:
     counts = {verdict: step.count(verdict) for verdict in (RIGHT, WRONG, BLANK, CARRIED)}
     cells = [
-        {"row": _row(cell), "col": cell.index[-1] + 1, "given": _value(cell.given),
+        {"row": _row(cell), "col": cell.index[-1] + 1, "given": cell.text if cell.text is not None else _value(cell.given),
          "expected": _value(cell.expected), "verdict": cell.verdict}
         for cell in step.cells if cell.verdict != RIGHT
     ]  # fmt: skip
