@@ -308,3 +308,35 @@ def test_exact_fractions_that_stay_short_stay_exact(tmp_path):
     steps = {s["name"]: s["value"] for s in json.loads(invoke("run", path, "--exact", "--format", "json").stdout)["steps"]}
     # Q = W_q · X by hand: [[1/3 + 2, 1 + 4/7], [1 + 4, 3 + 8/7]]
     assert steps["Q"] == [["7/3", "11/7"], [5, "29/7"]]
+
+
+def test_a_check_batch_marks_the_good_files_and_refuses_each_bad_one_in_a_line(tmp_path):
+    """A device, a FIFO and a tiny exponent among a class's files: each is one Error line,
+    the batch neither hangs nor stops, and exits 3."""
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    tiny = tmp_path / "tiny.yaml"
+    tiny.write_text("Q: [[1e-100000000, 1, 2, 1], [1, 3, 1, 3]]\n")
+    right = ROOT / "samples" / "answers" / "self_attention_right.yaml"
+    result = invoke("check", CLASSIC, right, "/dev/zero", fifo, tiny, "--format", "json")
+    assert result.exit_code == 3
+    errors = result.stderr.splitlines()
+    assert [line.split(":")[1].strip() for line in errors] == ["/dev/zero", str(fifo), str(tiny)]
+    assert all(line.startswith("Error: ") for line in errors)
+    assert json.loads(result.stdout)  # the right file is marked all the same
+
+
+@pytest.mark.parametrize("base", ["1e-100000000", "1e999999999"])
+def test_a_class_set_base_with_an_extreme_exponent_is_refused_at_once(tmp_path, base):
+    result = invoke("worksheet", "--variants", "2", "--base", base, "-o", tmp_path / "set.pdf")
+    assert result.exit_code == 2 and "--base" in result.stderr, result.stderr
+    assert not (tmp_path / "set.pdf").exists()
+
+
+@pytest.mark.parametrize("exact", [[], ["--exact"]], ids=["decimals", "exact"])
+def test_an_exact_step_beyond_double_precision_is_an_overflow_error(tmp_path, exact):
+    """scale and temperature of 1e-300 divide the scores by 1e-600: too long to stay exact and
+    too large for a float, it is the one-line overflow error (found by the fuzz suite)."""
+    path = tmp_path / "problem.yaml"
+    path.write_text(GOOD + "temperature: 1e-300\nscale: 1e-300\n")
+    assert_refused(invoke("run", path, *exact), f"{path}: ", "scaled overflows double precision")

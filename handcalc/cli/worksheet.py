@@ -140,10 +140,10 @@ def _generator_args(options: dict) -> dict:
     """The generator's keyword arguments: a numeric --base as a number."""
     options = dict(options)
     if "base" in options and options["base"] != "e":
-        from fractions import Fraction
+        from handcalc.numbers import parse_number  # bounded: never Fraction() of the text itself
 
         try:
-            number = Fraction(options["base"])
+            number = parse_number(options["base"])
         except (ValueError, ZeroDivisionError):
             raise typer.BadParameter(f"{options['base']!r} is not e or a number", param_hint="--base") from None
         options["base"] = int(number) if number.denominator == 1 else float(number)
