@@ -169,6 +169,7 @@ def test_practice_carried_entry_names_the_earlier_cell_to_fix(tmp_path, write_pr
     verdicts = feedback(result.stdout)
     assert verdicts.count("~") == int((own != TRUTH["scores"]).sum()) > 0 and "✗" not in verdicts
     assert "~ carried: right from your own Q[2,3], which is wrong; fix that cell" in result.stdout
+    assert "scores done: 14 right, 2 carried\n  Note: follows from your Q\n" in result.stdout
 
 
 def test_practice_masked_cells_are_typed_as_minus_infinity(tmp_path):
@@ -258,7 +259,7 @@ def test_practice_bad_resume_file_is_one_error_line(write_problem):
 @pytest.mark.parametrize(
     ("args", "words"),
     [(["--from", "scors"], "no step 'scors'"), (["--blank", "X"], "is given"),
-     (["--from", "A", "--blank", "Z"], "not both")],  # fmt: skip
+     (["--from", "A", "--blank", "Z"], "not both"), (["--tolerance", "inf"], "not a finite number")],  # fmt: skip
 )
 def test_practice_usage_errors_exit_2(args, words):
     result = practice(CLASSIC, *args)

@@ -6,8 +6,9 @@ product (and the sums) is also drawn by hand, as an ``array`` with its rules.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from handcalc.render import RenderOptions, for_export
+from handcalc.render import RenderOptions
 from handcalc.render.blocks import CONSTANTS, EXPLAIN, GRID, HEAD, HEADING, NOTE, PICTURE, TITLE, WORK, Block, blocks
 from handcalc.render.formulas import WORDS, latex, pieces, text_latex
 from handcalc.render.grid import (
@@ -20,6 +21,7 @@ from handcalc.render.grid import (
     bar_columns,
     constant_texts,
     is_rule,
+    line_width,
     shape_text,
     value_grid,
 )
@@ -31,19 +33,25 @@ HEADER = (
     "% It needs \\usepackage{amsmath} in the preamble and nothing else (token names beyond\n"
     "% Latin-1, such as CJK, need XeLaTeX or LuaLaTeX)."
 )
+FULL_HEADER = "\n% With --full, a table wider than the text is scaled to it: it needs \\usepackage{graphicx} too."
+# The width, in characters of the text layout, that a standard article's text width holds in
+# math (345 pt; a digit and the column gap about 5 pt each): larger tables are elided to it.
+LATEX_WIDTH = 64
 MAX_MATRIX_COLUMNS = 10  # amsmath's bmatrix takes at most 10 columns unless told otherwise
 _MATHLIKE = re.compile(r"[-−]?(?:\d[\d.]*(?:e[+-]?\d+)?|\d+/\d+|∞)|[⋯⋮⋱]")  # numbers, fractions, −∞, elisions
 
 
 def render(trace: Trace, options: RenderOptions) -> str:
-    options = for_export(options)
+    options = replace(options, width=LATEX_WIDTH)
     parts = [_draw(block, trace, options) for block in blocks(trace, options)]
-    return "\n\n".join((HEADER, *parts)) + "\n"
+    return "\n\n".join((HEADER + (FULL_HEADER if options.full else ""), *parts)) + "\n"
 
 
 def _draw(block: Block, trace: Trace, options: RenderOptions) -> str:
-    if block.kind == TITLE:
-        return rf"\section*{{{text_latex(block.text)}}}"
+    if block.kind == TITLE:  # the layout under the title, so that a long title breaks between words
+        name, _, layout = block.text.partition("  (")
+        under = f"\n\\emph{{({text_latex(layout)}}}" if layout else ""
+        return rf"\section*{{{text_latex(name)}}}" + under
     if block.kind == HEAD:
         return rf"\subsection*{{{text_latex(block.text)}}}"
     if block.kind == HEADING:
@@ -51,11 +59,14 @@ def _draw(block: Block, trace: Trace, options: RenderOptions) -> str:
         return rf"\subsubsection*{{${latex(step.formula)}$\quad ({text_latex(shape_text(step))})}}"
     if block.kind == CONSTANTS:
         return display(r",\quad ".join(latex(text) for text in constant_texts(block.step, options.precision)))
-    if block.kind == GRID:
-        by_hand = [display(array(block.grid))] if _has_rules(block.grid) else []
-        return "\n".join([_equals(block.step, trace, options), *by_hand])
+    if block.kind == GRID:  # the matrix and its by-hand array in one display: never a page apart
+        matrix = _equals(block.step, trace, options)
+        if not _has_rules(block.grid):
+            return display(matrix)
+        by_hand = _fitted(array(block.grid), block.grid, options.full)
+        return display(f"\\begin{{gathered}}\n{matrix} \\\\[1.5ex]\n{by_hand}\n\\end{{gathered}}")
     if block.kind == PICTURE:
-        return display(array(block.grid))
+        return display(_fitted(array(block.grid), block.grid, options.full))
     if block.kind == WORK:
         items = "\n".join(rf"  \item ${latex(line)}$" for line in block.lines if line.strip())
         return f"\\paragraph{{Work.}}\n\\begin{{itemize}}\n{items}\n\\end{{itemize}}"
@@ -71,9 +82,17 @@ def display(body: str) -> str:
 
 def _equals(step: Step, trace: Trace, options: RenderOptions) -> str:
     """``formula = [values]`` where the formula is all mathematics, else ``name = [values]``."""
-    grid = value_grid(step, trace.layout, options.precision, options.width - 2, options.full)
     left = step.formula if not any(piece.kind == WORDS for piece in pieces(step.formula)) else short(step.name)
-    return display(f"{latex(left)} = {bmatrix([row[1:] for row in grid[1:]])}")
+    grid = value_grid(step, trace.layout, options.precision, options.width - len(left) - 5, options.full)  # beside "left ="
+    return _fitted(f"{latex(left)} = {bmatrix([row[1:] for row in grid[1:]])}", grid, options.full, len(left) + 3)
+
+
+def _fitted(math: str, grid: Grid, full: bool, extra: int = 0) -> str:
+    """``math`` as it is (elided to the text width), or, with --full where ``grid`` is wider
+    than the text, scaled down to it."""
+    if not full or line_width(grid) + extra <= LATEX_WIDTH:
+        return math
+    return f"\\resizebox{{\\linewidth}}{{!}}{{$\\displaystyle {math}$}}"
 
 
 def bmatrix(cells: Grid) -> str:

@@ -94,6 +94,8 @@ def said(event: Event, session: Session, options: RenderOptions) -> list[Line]:
         return [(f"  {event.text}", WRONG)]
     if event.kind == STEP_DONE:
         lines = [(f"  {event.step.name} done: {counts(event.step)}", "")]
+        if event.step.note:  # follows from your scores: a mistake carried forward
+            lines.append((f"  Note: {event.step.note}", CARRIED))
         if event.diagnosis:
             lines.append((f"  Note on your first tries: {event.diagnosis}", CARRIED))
         return lines
