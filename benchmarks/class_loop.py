@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -24,15 +25,18 @@ import time
 from pathlib import Path
 
 
-def timed(args: list[str], runs: int) -> float:
-    times = []
+def timed(args: list[str], runs: int) -> tuple[float, float]:
+    """The median time of the command, and its peak memory (MB) over the runs."""
+    times, peak = [], 0.0
     for _ in range(runs):
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "handcalc", *args], capture_output=True)
+        done = subprocess.Popen([sys.executable, "-m", "handcalc", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, _, usage = os.wait4(done.pid, 0)
         times.append(time.perf_counter() - start)
-        if done.returncode not in (0, 1):
-            sys.exit(done.stderr.decode())
-    return statistics.median(times)
+        peak = max(peak, usage.ru_maxrss / 1024)
+        if done.wait() not in (0, 1):
+            sys.exit(done.stderr.read().decode())
+    return statistics.median(times), peak
 
 
 def submissions(folder: Path, out: Path, students: list[dict]) -> None:
@@ -82,22 +86,23 @@ def main() -> None:
         roster = tmp / "class.csv"
         roster.write_text("id,name\n" + "".join(f"s{k:03d},Student {k}\n" for k in range(1, options.students + 1)))
         common = ["worksheet", "--roster", str(roster), "--seed", "2026", "--force"]
-        plain = timed([*common, "-o", str(tmp / "plain")], options.runs)
-        fillable = timed([*common, "--fillable", "-o", str(tmp / "week")], options.runs)
+        plain, plain_mb = timed([*common, "-o", str(tmp / "plain")], options.runs)
+        fillable, fillable_mb = timed([*common, "--fillable", "-o", str(tmp / "week")], options.runs)
         folder = tmp / "week"
         pages = len(__import__("pypdf").PdfReader(folder / "sheets.pdf").pages)
-        print(f"worksheet --roster, {options.students} students: {plain:6.2f} s "
+        print(f"worksheet --roster, {options.students} students: {plain:6.2f} s, {plain_mb:.0f} MB peak "
               f"(sheets.pdf {pages} pages, {(folder / 'sheets.pdf').stat().st_size / 1e6:.1f} MB; key.pdf; templates)")  # fmt: skip
         forms = sum(p.stat().st_size for p in (folder / "fillable").iterdir())
-        print(f"  the same with --fillable:      {fillable:6.2f} s ({options.students} forms, {forms / 1e6:.1f} MB in all)")
+        print(f"  the same with --fillable:      {fillable:6.2f} s, {fillable_mb:.0f} MB peak ({options.students} forms, {forms / 1e6:.1f} MB in all)")
         students = YAML(typ="safe").load((folder / "class.yaml").read_text())["students"]
         handed = tmp / "handed"
         handed.mkdir()
         submissions(folder, handed, students)
-        marked = timed(["check", str(folder / "class.yaml"), str(handed), "--report", str(tmp / "grades.csv"), "--force"], options.runs)
+        marked, marked_mb = timed(["check", str(folder / "class.yaml"), str(handed), "--report", str(tmp / "grades.csv"), "--force"], options.runs)
         rows = (tmp / "grades.csv").read_text().count("\n") - 1
         print(f"check of {options.students} submissions ({options.students - options.students // 2} YAML, "
-              f"{options.students // 2} PDF forms): {marked:6.2f} s, {options.students / marked:.0f} per second ({rows} rows)")  # fmt: skip
+              f"{options.students // 2} PDF forms): {marked:6.2f} s, {options.students / marked:.0f} per second, "
+              f"{marked_mb:.0f} MB peak ({rows} rows)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from fractions import Fraction
 import numpy as np
 
 from handcalc.api_calls import callable_module
-from handcalc.numbers import as_floats, round_cells
+from handcalc.numbers import as_floats, round_cells, round_half_away
 from handcalc.problem import MATRIX_KEYS, Problem
 from handcalc.softmax import (
     base_constants,
@@ -143,6 +143,8 @@ class _Computation:
         exp, shifted = exact_powers(x, p.base), False
         if exp is None:
             exp, shifted = exponentials(x.astype(float), p.base)
+        if p.round is not None and not shifted and (as_floats(round_cells(exp, p.round)) == 0).all(axis=0).any():
+            exp, shifted = exponentials(x.astype(float), p.base, shift=True)  # a column would round to all 0s
         notes = (shift_note(self.layout, p.n),) if shifted else ()
         if _exact(x) and not _exact(exp):
             notes += (irrational_note(f"{base_text(p.base)}^x"),)
@@ -162,7 +164,11 @@ class _Computation:
             d_k = p.d_k(head)
             root = math.isqrt(d_k)
             s = Fraction(root) if root * root == d_k else math.sqrt(d_k)
-            constants += [("d_k", d_k), ("√d_k", s)]
+            if p.round is not None and root * root != d_k:  # rounded as the sheet shows it, and used so
+                s = Fraction(repr(round_half_away(s, p.round)))
+                constants += [("d_k", d_k), ("√d_k", float(s))]
+            else:
+                constants += [("d_k", d_k), ("√d_k", s)]
         elif p.scale == "none":
             s = Fraction(1)
         else:

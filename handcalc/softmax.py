@@ -30,11 +30,12 @@ TITLE = "Softmax by hand"
 MAX_EXACT_POWER = 64  # 3**64 has 31 digits: beyond it a fraction is no help by hand
 
 
-def exponentials(x: np.ndarray, base) -> tuple[np.ndarray, bool]:
+def exponentials(x: np.ndarray, base, shift: bool = False) -> tuple[np.ndarray, bool]:
     """``base ** x`` for every cell, and whether each column's max had to be subtracted.
 
     Subtracting a column's maximum divides that column by a constant, which the softmax
-    cancels: it is done only where ``base ** x`` would overflow or every cell underflow."""
+    cancels: it is done only where ``base ** x`` would overflow or every cell underflow,
+    or with ``shift`` (a problem's ``round:`` would round a whole column to 0)."""
     def power(values: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore", under="ignore"):
             return np.exp(values) if base == "e" else np.power(float(base), values)
@@ -42,7 +43,7 @@ def exponentials(x: np.ndarray, base) -> tuple[np.ndarray, bool]:
     exp = power(x)
     with np.errstate(over="ignore"):
         sums = exp.sum(axis=0)
-    if np.isfinite(exp).all() and np.isfinite(sums).all() and (sums > 0).all():
+    if not shift and np.isfinite(exp).all() and np.isfinite(sums).all() and (sums > 0).all():
         return exp, False
     return power(x - x.max(axis=0)), True  # (m, n) - (n,): every column's max becomes 0
 

@@ -238,6 +238,8 @@ def _scaling(step: Step, trace: Trace, index: Index) -> Scaling:
     constants = dict(step.constants)
     root = constants.get("d_k") if "√d_k" in constants else None
     factors = tuple(constants[name] for name in ("s", "T") if name in constants)
+    if root is not None and float(constants["√d_k"]) != math.sqrt(root) and math.isqrt(root) ** 2 != root:
+        root, factors = None, (constants["√d_k"], *factors)  # √d_k rounded (round:) and used as shown
     return Scaling(step.name, index, _cell(step, index), source[index], root, factors)
 
 

@@ -191,3 +191,148 @@ def test_a_problem_that_overflows_names_its_file(write_problem):
     path = write_problem(json.dumps({**CLASSIC_DICT, "W_q": [[1e300, 0, 1], [0, 1, 1]], "W_k": [[1e300, 1, 1], [1, 0, 0]]}))
     result = check(path, answers_file(write_problem, {"Q": [[1, 1, 1, 1], [1, 1, 1, 1]]}, "a.yaml"))
     assert result.exit_code == 3 and result.stderr.startswith(f"Error: {path}: ") and "overflows" in result.stderr
+
+
+# --- the teacher's view: exit codes, CSV, JSON -----------------------------------------------------
+def test_with_ecf_carried_cells_count_as_right_for_the_exit_code_too(write_problem):
+    truth = reference_attention(CLASSIC_DICT)
+    Q = np.array(truth["Q"], dtype=float)
+    Q[0, 0] += 1  # one slip …
+    scores = truth["K"].T @ Q  # … and the scores worked right from it
+    answers = answers_file(write_problem, {"Q": written(Q), "scores": written(scores)})
+    assert check(CLASSIC, answers, "--format", "text").exit_code == 1
+    assert check(CLASSIC, answers, "--format", "text", "--ecf").exit_code == 1  # Q itself is still wrong
+    only_carried = answers_file(write_problem, {"scores": written(scores)}, "carried.yaml")
+    # scores alone, worked from a Q they did not hand in: nothing to carry from, so wrong
+    assert check(CLASSIC, only_carried, "--format", "text", "--ecf").exit_code == 1
+    with_q = answers_file(write_problem, {"Q": written(Q), "scores": written(scores)}, "both.yaml")
+    document = json.loads(check(CLASSIC, with_q, "--format", "json").stdout)
+    scores_marks = document["files"][0]["steps"][1]
+    assert scores_marks["wrong"] == 0 and scores_marks["carried"] > 0 and scores_marks["carried_from"] == ["Q"]
+
+
+def test_every_file_below_full_marks_has_a_first_mistake(write_problem, tmp_path):
+    truth = reference_attention(CLASSIC_DICT)
+    A = written(truth["A"])
+    A[1][2] = None  # only a blank
+    blank = answers_file(write_problem, {"A": A}, "blank.yaml")
+    wrong = answers_file(write_problem, {"Q": [[2, 1, 2, 1], [1, 3, 1, 4]]}, "wrong.yaml")
+    report = tmp_path / "grades.csv"
+    check(CLASSIC, blank, wrong, "--report", report, "--format", "text")
+    rows = {row[0]: row for row in csv.reader(report.open())}
+    assert rows[str(blank)][-1] == "A[2,3]: blank"
+    assert rows[str(wrong)][-1] == "Q[2,4]: wrote 4, expected 3"
+
+
+def test_masked_cells_are_null_in_the_json(write_problem):
+    problem = {**CLASSIC_DICT, "mask": "causal"}
+    path = write_problem(json.dumps(problem), "causal.yaml")
+    masked = written(reference_attention(problem)["masked"])
+    masked[1][0] = 0  # a blocked cell (key 2, query 1) written 0: wrong, and its true value is −∞
+    document = json.loads(check(path, answers_file(write_problem, {"masked": masked}), "--format", "json").stdout)
+    (cell,) = document["files"][0]["steps"][0]["cells"]
+    assert cell == {"row": 2, "col": 1, "given": 0.0, "expected": None, "verdict": "wrong"}
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-inf"])
+def test_tolerance_must_be_a_finite_number(write_problem, bad):
+    answers = answers_file(write_problem, {"Q": [[2, 1, 2, 1], [1, 3, 1, 3]]})
+    result = check(CLASSIC, answers, "--tolerance", bad)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_a_class_is_one_line_per_file_unless_tables_are_asked_for(write_problem):
+    truth = reference_attention(CLASSIC_DICT)
+    good = answers_file(write_problem, {"Q": written(truth["Q"])}, "good.yaml")
+    bad = answers_file(write_problem, {"Q": [[2, 1, 2, 1], [1, 3, 1, 4]]}, "bad.yaml")
+    brief = check(CLASSIC, good, bad, "--format", "text").stdout
+    assert "│" not in brief and "first mistake: Q[2,4]: wrote 4, expected 3" in brief
+    assert "│" in check(CLASSIC, good, bad, "--format", "text", "--tables").stdout
+
+
+# --- the precision model at the edges --------------------------------------------------------------
+def test_a_non_square_step_written_transposed_is_marked_wrong_and_the_rest_marked(write_problem):
+    truth = reference_attention(CLASSIC_DICT)
+    answers = answers_file(write_problem, {"Q": written(truth["Q"].T), "scores": written(truth["scores"])})
+    document = json.loads(check(CLASSIC, answers, "--format", "json").stdout)
+    Q, scores = document["files"][0]["steps"]
+    assert Q["wrong"] == 8 and Q["diagnosis"] == "Q is transposed: swap its rows and columns"
+    assert scores["right"] == 16
+
+
+def test_skipped_steps_are_worked_through_for_the_carried_cells(write_problem):
+    truth = reference_attention(CLASSIC_DICT)
+    Q = np.array(truth["Q"], dtype=float)
+    Q[1, 0] += 1  # a slip in Q; scores, scaled, exp and sums skipped; A and Z worked from it
+    scores = truth["K"].T @ Q
+    exp = np.exp(scores / np.sqrt(2))
+    A = exp / exp.sum(axis=0)
+    answers = answers_file(write_problem, {"Q": written(Q), "A": written(A), "Z": written(truth["V"] @ A)})
+    steps = json.loads(check(CLASSIC, answers, "--format", "json").stdout)["files"][0]["steps"]
+    assert [(s["name"], s["wrong"]) for s in steps] == [("Q", 1), ("A", 0), ("Z", 0)]
+    assert steps[1]["carried"] > 0 and steps[1]["carried_from"] == ["Q"] and steps[2]["carried_from"] == ["Q"]
+
+
+def test_a_large_value_written_out_or_in_the_shown_notation_is_right(write_problem):
+    problem = {"X": [[10, 0], [0, 1]], "W_q": [[3, 0], [0, 1]], "W_k": [[1, 0], [0, 1]], "W_v": [[1, 0], [0, 1]],
+               "scale": "none"}  # fmt: skip
+    path = write_problem(json.dumps(problem), "large.yaml")
+    exp = reference_attention(problem)["exp"]
+    big = exp[0, 0]  # e^300, far beyond 10^21
+    assert big > 1e21
+    shown = runner.invoke(app, ["run", str(path), "--only", "exp", "--format", "text"]).stdout
+    notation = f"{big:.3e}"
+    assert notation in shown  # printed in scientific notation only from 10^21 on
+    for text in (notation, repr(float(big))):
+        answers = write_problem(f"exp: [[{text}, 1], [1, 2.718]]\n", "big.yaml")
+        result = check(path, answers, "--format", "json")
+        assert result.exit_code == 0, (text, result.output)
+
+
+@pytest.mark.parametrize(("truth", "text", "right"), [
+    (5047999999999.998, "5047999999999.998", True), (5047999999999.998, "5048000000000", True),
+    (5047999999999.998, "5.048e+12", True), (5048123456789.0, "5.048e+12", True), (5048123456789.0, "5.049e+12", False),
+    (5048123456789.0, "5048123456789", True), (5047999999999.998, "5047999999998", False)])  # fmt: skip
+def test_numbers_from_ten_billion_on_are_as_precise_as_written(truth, text, right):
+    from handcalc.answers import written_cell
+    from handcalc.numbers import format_number
+
+    assert "e" not in format_number(truth)  # written out in full, as a student copies it
+    given, places = written_cell(text)
+    assert bool(agrees(np.array([given]), np.array([places]), np.array([truth]))[0]) is right
+
+
+@pytest.mark.parametrize("layout", ["columns", "rows"])
+def test_a_student_who_copies_the_shown_work_is_right(write_problem, layout):
+    from handcalc.render.work import written as work_line
+
+    path = write_problem(json.dumps({**CLASSIC_DICT, "layout": layout} if layout == "columns" else
+                                    reference_rows(CLASSIC_DICT)), "p.yaml")  # fmt: skip
+    import handcalc
+    from handcalc.work import cell_work
+
+    trace = handcalc.compute(handcalc.load_problem(path))
+    for name in ("scaled", "exp", "sums", "A"):
+        step = trace[name]
+        for index in np.ndindex(step.shape):
+            line = work_line(cell_work(step, trace, index), 3)
+            left, sign, result = line.rpartition(" ")[0].rpartition(" ")[0], line.split(" ")[-2], line.split(" ")[-1]
+            assert sign in ("=", "≈"), line
+            if sign == "=":  # the operands as shown give the result as shown
+                assert _evaluated(line) == pytest.approx(float(result), abs=0.0005 + 1e-9), line
+
+
+def reference_rows(problem: dict) -> dict:
+    return {"layout": "rows", **{key: np.array(value).T.tolist() for key, value in problem.items()}}
+
+
+def _evaluated(line: str) -> float:
+    """The arithmetic of a work line, done again from its written numbers."""
+    import math
+    import re
+
+    expression = line.split(" = ", 1)[1].rsplit(" ", 2)[0]
+    expression = expression.replace("·", "*").replace("^", "**").replace("e**", f"{math.e}**").replace("√", "math.sqrt")
+    expression = expression.replace("−", "-")
+    expression = re.sub(r"math\.sqrt(\d+)", r"math.sqrt(\1)", expression)
+    return float(eval(expression, {"math": math}))  # noqa: S307 - our own arithmetic text

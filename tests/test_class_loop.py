@@ -422,3 +422,35 @@ def test_a_class_compiled_in_parts_is_one_document_in_roster_order(tmp_path, mon
     assert page_count((out / "sheets.pdf").read_bytes()) == sum(page_count(form.read_bytes()) for form in forms)
     for name, form in zip(names, forms):
         assert name in pdf_text(form) and not any(other in pdf_text(form) for other in names if other != name)
+
+
+def test_every_field_of_a_multi_head_rows_layout_form_is_a_cell(tmp_path):
+    """Two causal heads in the rows layout, every step blank: a form filled with the true
+    values (by field name: h2:A[1,2], sums[3] …) is all right; the masked −∞ have no field."""
+    from reference import reference_multihead
+
+    (tmp_path / "class.csv").write_text("id,name\nm1,Multi Head\n", encoding="utf-8")
+    out = tmp_path / "mh"
+    done = invoke("worksheet", "--roster", tmp_path / "class.csv", "--seed", "5", "--tokens", "3", "--d-k", "1",
+                  "--heads", "2", "--mask", "causal", "--layout", "rows", "--fillable", "-o", out)  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    steps = reference_multihead(yaml_load(out / "problems" / "m1.yaml"))
+    values, cells = {}, 0
+    for name, value in steps.items():
+        short = name.split(".")[-1]
+        if short in ("X",) or name not in yaml_load(out / "class.yaml")["blanks"]:
+            continue
+        for index in np.ndindex(value.shape):
+            if value[index] == -np.inf:
+                continue  # printed on the sheet
+            cells += 1
+            where = ",".join(str(i + 1) for i in index)
+            values[f"{name.replace('.', ':')}[{where}]"] = f"{value[index]:.4f}"
+    from pypdf import PdfReader
+
+    assert {n for n in PdfReader(out / "fillable" / "m1.pdf").get_fields()} == set(values) | {"id", "variant"}
+    fill_form(out / "fillable" / "m1.pdf", values, tmp_path / "m1.pdf")
+    report = tmp_path / "g.csv"
+    checked = invoke("check", out / "class.yaml", tmp_path / "m1.pdf", "--report", report)
+    assert checked.exit_code == 0, checked.stdout + checked.stderr
+    assert grades(report)[1][3] == "100.0" and cells > 40

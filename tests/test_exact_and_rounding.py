@@ -86,7 +86,9 @@ def carried_reference(problem: dict, digits: int) -> dict[str, np.ndarray]:
     X, W_q, W_k, W_v = (transpose(problem[k]) for k in ("X", "W_q", "W_k", "W_v"))  # to rows
     Q, K, V = r(matmul(X, W_q)), r(matmul(X, W_k)), r(matmul(X, W_v))
     scores = r(matmul(Q, transpose(K)))
-    scaled = r([[x / math.sqrt(len(W_q[0])) for x in row] for row in scores])
+    d_k = len(W_q[0])
+    root = math.sqrt(d_k) if math.isqrt(d_k) ** 2 == d_k else rounded(math.sqrt(d_k), digits)  # √d_k as shown
+    scaled = r([[x / root for x in row] for row in scores])
     exp = r([[math.exp(x) for x in row] for row in scaled])
     sums = [rounded(sum(row), digits) for row in exp]
     A = r([[x / s for x in row] for row, s in zip(exp, sums, strict=True)])

@@ -42,6 +42,15 @@ ShowWork = Annotated[bool, typer.Option("--show-work", help="Write out the arith
 Explain = Annotated[bool, typer.Option("--explain", help="Say under each step what it means and why.")]
 
 
+def finite(value: float | None) -> float | None:
+    """A number option (--tolerance) is finite: nan and inf are usage errors."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number")
+    return value
+
+
 def compute_trace(problem, source: Path | None, exact: bool = False):
     """The trace of ``problem``; an overflow, which has no line and column, names the file."""
     from handcalc.attention import compute

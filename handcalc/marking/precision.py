@@ -23,7 +23,7 @@ import numpy as np
 from handcalc.numbers import LARGE
 
 EXACT = 1000  # the ``places`` of a cell written exactly (a fraction such as "1/3"): no rounding
-SLACK = 1e-9  # relative room for the float arithmetic of the recomputation itself
+SLACK = 1e-13  # relative room for the float arithmetic of the recomputation itself
 
 
 @dataclass(frozen=True)

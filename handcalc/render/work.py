@@ -10,6 +10,7 @@ width (text, the terminal) breaks it with ``wrapped``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 
@@ -26,6 +27,7 @@ from handcalc.work import (
     Scaling,
     Sum,
     Work,
+    as_float,
     cell_work,
     first_work,
     is_minus_infinity,
@@ -61,10 +63,39 @@ def head_cell(cell: str, step: Step, trace: Trace) -> str | None:
 
 
 def written(work: Work, precision: int) -> str:
-    """One cell's work on one line: ``A[2,1] = 10.068 / 21.934 = 0.459``."""
+    """One cell's work on one line: ``A[2,1] = 10.068 / 21.934 = 0.459``.
+
+    Every line is true as written: where the operands as shown do not give the result as
+    shown (``e^2.121`` is 8.339, the true exp 8.342), the result follows ``≈``, not ``=``."""
     n = _Numbers(precision)
     cell = f"{work.name}[{','.join(str(k + 1) for k in work.index)}]"
-    return f"{cell} = {_WRITERS[type(work)](work, n)}"
+    line = f"{cell} = {_WRITERS[type(work)](work, n)}"
+    result = f" = {n(work.result)}"
+    if line.endswith(result) and line.count(" = ") > 1 and n(_as_shown(work, n).evaluate()) != n(as_float(work.result)):
+        line = line[: -len(result)] + f" ≈ {n(work.result)}"
+    return line
+
+
+def _as_shown(work: Work, n: _Numbers) -> Work:
+    """``work`` with every operand as the line shows it (8.342, not 8.3421…)."""
+    import dataclasses
+    from fractions import Fraction
+
+    def shown(x):
+        text = n(x)
+        return -math.inf if text == NEG_INF else Fraction(text) if "/" in text else float(text)
+
+    if isinstance(work, DotProduct):
+        return dataclasses.replace(work, terms=tuple((shown(a), shown(b)) for a, b in work.terms))
+    if isinstance(work, Sum):
+        return dataclasses.replace(work, terms=tuple(shown(x) for x in work.terms))
+    if isinstance(work, Scaling):
+        return dataclasses.replace(work, dividend=shown(work.dividend), factors=tuple(shown(f) for f in work.factors))
+    if isinstance(work, Power):
+        return dataclasses.replace(work, exponent=shown(work.exponent), max=None if work.max is None else shown(work.max))
+    if isinstance(work, Quotient):
+        return dataclasses.replace(work, numerator=shown(work.numerator), denominator=shown(work.denominator))
+    return work
 
 
 class _Numbers:
@@ -158,7 +189,7 @@ def wrap(line: str, width: int) -> list[str]:
                + 2·0.446 = 1.893
     """
     cell, equals, rest = line.partition(" = ")
-    pieces = re.split(r" (?=[+=] )", rest)  # every piece after the first opens with "+ " or "= "
+    pieces = re.split(r" (?=[+=≈] )", rest)  # every piece after the first opens with "+ ", "= " or "≈ "
     indent = " " * (len(cell) + 1)
     lines = [cell + equals + pieces[0]]
     for piece in pieces[1:]:
