@@ -86,14 +86,17 @@ def test_dash_is_the_terminal():
 
 # --- inputs are never outputs --------------------------------------------------------------------
 def test_the_bundled_example_is_protected_named_or_defaulted(tmp_path):
-    before = SAMPLE.read_bytes()
+    from handcalc import examples
+
+    bundled = examples.path(examples.DEFAULT)  # the copy handcalc runs: installed, or this checkout's
+    before = bundled.read_bytes()
     link = tmp_path / "alias.yaml"
-    link.symlink_to(SAMPLE)
-    for args in (["run", "-o", SAMPLE, "--force"], ["run", "--example", "two_heads", "-o", SAMPLE, "--force"],
+    link.symlink_to(bundled)
+    for args in (["run", "-o", bundled, "--force"], ["run", "--example", "two_heads", "-o", bundled, "--force"],
                  ["run", "-o", link, "--force"], ["worksheet", "-f", "markdown", "-o", link, "--force", "--seed", "1"]):  # fmt: skip
         result = run(*args)
         assert result.exit_code == 3 and "bundled example" in result.stderr, args
-    assert SAMPLE.read_bytes() == before and link.is_symlink()
+    assert bundled.read_bytes() == before and link.is_symlink()
 
 
 def test_check_never_writes_its_report_over_an_answers_file(tmp_path):

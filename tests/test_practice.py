@@ -259,7 +259,7 @@ def test_practice_bad_resume_file_is_one_error_line(write_problem):
 @pytest.mark.parametrize(
     ("args", "words"),
     [(["--from", "scors"], "no step 'scors'"), (["--blank", "X"], "is given"),
-     (["--from", "A", "--blank", "Z"], "not both")],  # fmt: skip
+     (["--from", "A", "--blank", "Z"], "not both"), (["--tolerance", "inf"], "not a finite number")],  # fmt: skip
 )
 def test_practice_usage_errors_exit_2(args, words):
     result = practice(CLASSIC, *args)

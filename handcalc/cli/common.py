@@ -42,6 +42,15 @@ ShowWork = Annotated[bool, typer.Option("--show-work", help="Write out the arith
 Explain = Annotated[bool, typer.Option("--explain", help="Say under each step what it means and why.")]
 
 
+def finite(value: float | None) -> float | None:
+    """A number option (--tolerance) is finite: nan and inf are usage errors."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number")
+    return value
+
+
 def compute_trace(problem, source: Path | None, exact: bool = False):
     """The trace of ``problem``; an overflow, which has no line and column, names the file."""
     from handcalc.attention import compute
@@ -87,8 +96,9 @@ def problem_path(file: Path | None, example: str | None) -> Path:
 
 
 def check_cell(cell: str, trace, options) -> str:
-    """``--cell`` with its step named as the trace names it (``a[2,1]`` is ``A[2,1]``); a
-    usage error for a cell that is no worked cell of the steps shown."""
+    """``--cell`` with its step named as the trace names it (``a[2,1]`` is ``A[2,1]``; a
+    short name with several heads is each head's step); a usage error for a cell that is
+    no worked cell of the steps shown."""
     from handcalc.errors import CellError
     from handcalc.render import selected
     from handcalc.steps import short
@@ -97,9 +107,12 @@ def check_cell(cell: str, trace, options) -> str:
     name, bracket, rest = cell.strip().partition("[")
     key = name.strip().casefold()
     spelled = [step.name for step in trace if step.name.casefold() == key] or [short(step.name) for step in trace if short(step.name).casefold() == key]
-    cell = f"{spelled[0]}{bracket}{rest}" if spelled else cell  # several heads' A: work.py asks which
+    cell = f"{spelled[0]}{bracket}{rest}" if spelled else cell
+    shown = [step.name for step in selected(trace, options)]
+    heads = [full for full in trace.names if spelled and spelled[0] not in trace and short(full) == spelled[0]]
     try:
-        parse_cell(cell, trace, [step.name for step in selected(trace, options)])
+        for full in heads or [None]:  # each head's step of that name, or the one step named
+            parse_cell(cell if full is None else f"{full}{bracket}{rest}", trace, shown)
     except CellError as error:
         raise typer.BadParameter(str(error), param_hint="--cell") from None
     return cell
