@@ -340,3 +340,19 @@ def test_an_exact_step_beyond_double_precision_is_an_overflow_error(tmp_path, ex
     path = tmp_path / "problem.yaml"
     path.write_text(GOOD + "temperature: 1e-300\nscale: 1e-300\n")
     assert_refused(invoke("run", path, *exact), f"{path}: ", "scaled overflows double precision")
+
+
+def test_an_unreadable_folder_of_answers_is_exit_3(tmp_path, monkeypatch):
+    """A folder the user may not list (made so by refusing its listing: the tests may run
+    as root): one Error line naming it, exit 3."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    real_iterdir = Path.iterdir
+
+    def refuse(self):
+        if self == folder:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", refuse)
+    assert_refused(invoke("check", CLASSIC, folder), f"{folder}: ", "cannot be read: Permission denied")

@@ -108,8 +108,11 @@ def is_manifest(path: Path) -> bool:
 
     from handcalc.load import read_text
 
-    if path.is_dir():
-        return (path / NAME).is_file()
+    try:
+        if path.is_dir():
+            return (path / NAME).is_file()
+    except OSError:
+        return False  # the problem loader says what is wrong with it
     try:
         text = read_text(path)
     except HandcalcError:

@@ -67,12 +67,17 @@ class Row:
 
 def expand(paths: Sequence[Path]) -> list[Path]:
     """The submissions named: files as given, each folder's answers files and PDFs (sorted)."""
+    from handcalc.errors import InputFileError
+
     found = []
     for path in paths:
-        if path.is_dir():
-            found += sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
-        else:
-            found.append(path)
+        try:
+            if path.is_dir():
+                found += sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
+            else:
+                found.append(path)
+        except OSError as error:  # a folder that may not be read: bad input, like an unreadable file
+            raise InputFileError(f"cannot be read: {error.strerror or error}").located(str(path)) from None
     return found
 
 
