@@ -86,3 +86,13 @@ def test_examples_describe_each_example_whole():
             comment.append(line.lstrip("# ").strip())
         assert " ".join(" ".join(comment).split()) in listing, sample.name
     assert all(len(line) <= 80 for line in result.stdout.splitlines())
+
+
+def test_a_short_cell_name_is_each_heads_cell():
+    result = run("run", HEADS, "--only", "a", "--cell", "a[2,1]", "-f", "text")
+    assert result.exit_code == 0, result.output
+    assert "h1.A[2,1] = " in result.stdout and "h2.A[2,1] = " in result.stdout
+    outside = run("run", HEADS, "--cell", "A[9,1]", "-f", "text")
+    assert outside.exit_code == 2 and "outside" in outside.stderr
+    hidden = run("run", HEADS, "--only", "Z", "--cell", "A[1,1]", "-f", "text")
+    assert hidden.exit_code == 2 and "not among the steps shown" in hidden.stderr

@@ -446,7 +446,6 @@ def test_cell_indices_follow_the_layout_as_displayed():
         (CLASSIC, "A[-1,1]", "is not a cell"),
         (CLASSIC, "B[1,1]", "no step 'B'"),
         (CLASSIC, "X[1,1]", "X is given"),
-        (TWO_HEADS, "A[1,1]", "h1.A, h2.A"),
     ],
 )
 def test_a_bad_cell_is_a_usage_error(path, cell, message):

@@ -96,8 +96,9 @@ def problem_path(file: Path | None, example: str | None) -> Path:
 
 
 def check_cell(cell: str, trace, options) -> str:
-    """``--cell`` with its step named as the trace names it (``a[2,1]`` is ``A[2,1]``); a
-    usage error for a cell that is no worked cell of the steps shown."""
+    """``--cell`` with its step named as the trace names it (``a[2,1]`` is ``A[2,1]``; a
+    short name with several heads is each head's step); a usage error for a cell that is
+    no worked cell of the steps shown."""
     from handcalc.errors import CellError
     from handcalc.render import selected
     from handcalc.steps import short
@@ -106,9 +107,12 @@ def check_cell(cell: str, trace, options) -> str:
     name, bracket, rest = cell.strip().partition("[")
     key = name.strip().casefold()
     spelled = [step.name for step in trace if step.name.casefold() == key] or [short(step.name) for step in trace if short(step.name).casefold() == key]
-    cell = f"{spelled[0]}{bracket}{rest}" if spelled else cell  # several heads' A: work.py asks which
+    cell = f"{spelled[0]}{bracket}{rest}" if spelled else cell
+    shown = [step.name for step in selected(trace, options)]
+    heads = [full for full in trace.names if spelled and spelled[0] not in trace and short(full) == spelled[0]]
     try:
-        parse_cell(cell, trace, [step.name for step in selected(trace, options)])
+        for full in heads or [None]:  # each head's step of that name, or the one step named
+            parse_cell(cell if full is None else f"{full}{bracket}{rest}", trace, shown)
     except CellError as error:
         raise typer.BadParameter(str(error), param_hint="--cell") from None
     return cell

@@ -39,14 +39,16 @@ def template_text(exercise: Exercise, trace: Trace, blanks: Sequence[str], preci
     decimals = (
         f"rounded to {round} decimals, as the sheet asks" if round is not None else f"with the decimals you wrote ({precision} asked)"
     )
+    masked = any((np.asarray(trace[name].value) == -np.inf).any() for name in blanks)
     from handcalc.schema import schema_line
 
     lines = [
         schema_line("answers"),
         f"# Answers of {who}, exercise {exercise.code}.",
         f'# Replace each "?" (quotes and all) with your number, {decimals};',
-        '# a fraction in quotes ("1/3"). Leave a "?" where you have no answer. Masked cells (-inf)',
-        "# are filled in already. Keep the id and variant lines, and hand the file back.",
+        '# a fraction in quotes ("1/3"). Leave a "?" where you have no answer.'
+        + (" The masked cells (-inf)" if masked else ""),
+        ("# are filled in already. " if masked else "# ") + "Keep the id and variant lines, and hand the file back.",
         f"id: {json.dumps(student.id, ensure_ascii=False)}",
         f"variant: {json.dumps(exercise.code)}",
     ]

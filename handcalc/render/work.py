@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from handcalc.numbers import NEG_INF, format_number
 from handcalc.render import RenderOptions
-from handcalc.steps import base_text
+from handcalc.steps import base_text, short
 from handcalc.trace import Step, Trace
 from handcalc.work import (
     Copy,
@@ -39,7 +39,8 @@ def work_lines(step: Step, trace: Trace, options: RenderOptions) -> list[str]:
     """Lines such as ``Q[1,1] = 1·2 + 1·0 + 0·0 = 2`` for the first cells of ``step`` (or for
     the one ``options.cell``), one line per cell, then how many were left out."""
     if options.cell is not None:
-        name, index = parse_cell(options.cell, trace)
+        cell = head_cell(options.cell, step, trace)  # A[2,1] is each head's A[2,1]
+        name, index = parse_cell(cell, trace) if cell is not None else (None, ())
         shown, left_out = ([cell_work(step, trace, index)] if name == step.name else []), 0
     else:
         shown, left_out = first_work(step, trace)
@@ -47,6 +48,18 @@ def work_lines(step: Step, trace: Trace, options: RenderOptions) -> list[str]:
     if left_out:
         lines.append(f"… and {left_out} more cell{'' if left_out == 1 else 's'}")
     return lines
+
+
+def head_cell(cell: str, step: Step, trace: Trace) -> str | None:
+    """``cell`` as a cell of ``step``: as written, or, where it names the step by its short
+    name and the trace has no step of that name (several heads), with ``step``'s full name;
+    None where it names another step."""
+    name, bracket, rest = cell.strip().partition("[")
+    if name == step.name:
+        return cell
+    if name == short(step.name) and name not in trace:
+        return f"{step.name}{bracket}{rest}"
+    return None
 
 
 def written(work: Work, precision: int) -> str:
