@@ -271,13 +271,13 @@ def _sum(step: Step, trace: Trace, index: Index) -> Sum:
 def _quotient(step: Step, trace: Trace, index: Index) -> Quotient:
     """A[i,j] = exp[i,j] / sums[j] (sums[i], tokens as rows)."""
     exp_step, exp = _operand(trace, step)
-    sums = _sums_of(trace, exp_step.name)
+    sums = sums_of(trace, exp_step.name)
     i, j = index
     denominator = sums.value[j if trace.layout == "columns" else i]
     return Quotient(step.name, index, _cell(step, index), exp[index], denominator)
 
 
-def _sums_of(trace: Trace, exp: str) -> Step:
+def sums_of(trace: Trace, exp: str) -> Step:
     """The step that sums ``exp``."""
     return next(s for s in trace if s.kind == SUMS and s.operands and s.operands[0].name == exp)
 
@@ -287,7 +287,7 @@ def reads(step: Step, trace: Trace) -> tuple[str, ...]:
     its exp as well; none for an input."""
     names = tuple(ref.name for ref in step.operands)
     if step.kind == ELEMENTWISE and _ELEMENTWISE.get(short(step.name)) is _quotient:
-        names += (_sums_of(trace, names[0]).name,)
+        names += (sums_of(trace, names[0]).name,)
     return names
 
 

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from handcalc.check import BLANK, CARRIED, RIGHT, VERDICTS, WRONG, Answer, CellMark, Marks, StepMarks
-from handcalc.marking.chains import operand_names, recompute
+from handcalc.marking.chains import recompute
 from handcalc.marking.precision import Interval, agrees, written
 from handcalc.trace import INPUT, Trace
+from handcalc.work import reads
 
 CHUNK_CELLS = 2_000_000  # files marked together hold about this many interval cells
 R, W, B, C = range(4)  # RIGHT, WRONG, BLANK, CARRIED as codes
@@ -81,7 +82,7 @@ def work_chains(
         if step.kind == INPUT:
             chains.right[step.name] = chains.own[step.name] = Interval.point(truth)
             continue
-        names = operand_names(step, trace)
+        names = reads(step, trace)
         right = recompute(step, trace, {n: chains.right[n] for n in names}, digits)
         own = recompute(step, trace, {n: chains.own[n] for n in names}, digits)
         chains.right_recomputed[step.name], chains.own_recomputed[step.name] = right, own
@@ -160,7 +161,7 @@ def _carried_from(name: str, f: int, trace: Trace, chains: Chains) -> tuple[str,
     """The earlier answered steps (through the ones skipped) whose mistakes step ``name``
     of file ``f`` follows from: a step with wrong cells, or where a carried step came from."""
     origins: list[str] = []
-    todo = list(operand_names(trace[name], trace))
+    todo = list(reads(trace[name], trace))
     seen: set[str] = set()
     while todo:
         source = todo.pop(0)
@@ -174,7 +175,7 @@ def _carried_from(name: str, f: int, trace: Trace, chains: Chains) -> tuple[str,
         elif codes is not None and (codes == C).any():
             origins += [o for o in _carried_from(source, f, trace, chains) if o not in origins]
         elif codes is None or (codes == B).any():
-            todo += operand_names(trace[source], trace)
+            todo += reads(trace[source], trace)
     return tuple(sorted(dict.fromkeys(origins), key=trace.names.index))
 
 

@@ -26,7 +26,8 @@ import numpy as np
 from handcalc.marking.precision import Interval, aligned, rounded
 from handcalc.numbers import round_half_away
 from handcalc.steps import exp_base, short
-from handcalc.trace import CONCAT, ELEMENTWISE, PRODUCT, SUMS, Step, Trace
+from handcalc.trace import CONCAT, PRODUCT, SUMS, Step, Trace
+from handcalc.work import sums_of
 
 E_ROUNDED = (2.718, 2.72, 2.7183)  # e as students write it
 ROOT_PLACES = (1, 2, 3, 4)  # √d_k as students round it
@@ -34,22 +35,8 @@ ROOT_PLACES = (1, 2, 3, 4)  # √d_k as students round it
 Operands = Mapping[str, Interval]
 
 
-def operand_names(step: Step, trace: Trace) -> tuple[str, ...]:
-    """The steps whose cells ``step`` is worked out from: its operands, and for A the sums
-    of its exp as well."""
-    names = tuple(ref.name for ref in step.operands)
-    if step.kind == ELEMENTWISE and short(step.name) == "A":
-        names += (sums_of(trace, names[0]).name,)
-    return names
-
-
-def sums_of(trace: Trace, exp: str) -> Step:
-    """The step that sums ``exp``."""
-    return next(s for s in trace if s.kind == SUMS and s.operands and s.operands[0].name == exp)
-
-
 def recompute(step: Step, trace: Trace, operands: Operands, digits: int | None = None) -> Interval:
-    """``step`` worked out from the intervals of its operands (``operand_names``); rounded
+    """``step`` worked out from the intervals of its operands (``handcalc.work.reads``); rounded
     to ``digits`` places when the problem rounds every step (``round:``)."""
     if step.kind == PRODUCT:
         value = _product(step, operands)
