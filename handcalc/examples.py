@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 DEFAULT = "self_attention"
+ALIASES = {"classic": DEFAULT}  # the classic exercise, by the name teachers give it
 
 
 def samples_dir() -> Path:
@@ -18,7 +19,8 @@ def names() -> list[str]:
 
 
 def path(name: str) -> Path:
-    """The file of example ``name``; KeyError lists the known ones."""
+    """The file of example ``name`` (or of an alias: ``classic``); KeyError for none."""
+    name = ALIASES.get(name, name)
     if name not in names():
         raise KeyError(name)
     return samples_dir() / f"{name}.yaml"

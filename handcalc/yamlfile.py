@@ -212,11 +212,12 @@ class _Composer:
             StreamEndEvent,
         )
 
-        make, seen, missing = self.scalar, self.seen, object()
+        make, seen_get, missing = self.scalar, self.seen.get, object()
         # each open collection: [is a mapping, its items, their marks, its own mark]; the
         # document itself is a list that holds one node
         stack: list[list] = [[False, [], [], None]]
         is_mapping, items, marks, _ = stack[-1]
+        add_item, add_mark = items.append, marks.append  # the innermost collection's, bound once
         documents = 0
         while True:
             event = next_event()
@@ -231,11 +232,11 @@ class _Composer:
                 elif not plain:
                     value = text
                 else:
-                    value = seen.get(text, missing)  # a matrix repeats a few numbers many times
+                    value = seen_get(text, missing)  # a matrix repeats a few numbers many times
                     if value is missing:
                         value = self.resolved(text, mark)
-                items.append(value)
-                marks.append(mark)
+                add_item(value)
+                add_mark(mark)
             elif kind is SequenceStartEvent or kind is MappingStartEvent:
                 mark = event.start_mark
                 if event.anchor is not None or event.ctag is not None:
@@ -249,12 +250,14 @@ class _Composer:
                 self.check_length(is_mapping, items, marks)
                 stack.append([kind is MappingStartEvent, [], [], mark])
                 is_mapping, items, marks, _ = stack[-1]
+                add_item, add_mark = items.append, marks.append
             elif kind is SequenceEndEvent or kind is MappingEndEvent:
                 self.check_length(is_mapping, items, marks)  # counted here: the hot path stays short
                 done_mapping, done, done_marks, mark = stack.pop()
                 is_mapping, items, marks, _ = stack[-1]
-                items.append(self.mapping(done, done_marks) if done_mapping else Sequence(done, done_marks))
-                marks.append(mark)
+                add_item, add_mark = items.append, marks.append
+                add_item(self.mapping(done, done_marks) if done_mapping else Sequence(done, done_marks))
+                add_mark(mark)
             elif kind is AliasEvent:
                 self.refuse_feature(event, event.start_mark)
             elif kind is DocumentStartEvent:

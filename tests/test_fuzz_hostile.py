@@ -356,3 +356,14 @@ def test_an_unreadable_folder_of_answers_is_exit_3(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Path, "iterdir", refuse)
     assert_refused(invoke("check", CLASSIC, folder), f"{folder}: ", "cannot be read: Permission denied")
+
+
+def test_a_worksheet_shows_titles_and_labels_escaped(tmp_path):
+    path, sheet = tmp_path / "problem.yaml", tmp_path / "sheet.md"
+    path.write_text(HOSTILE_TITLE + HOSTILE_TOKENS + GOOD)
+    result = invoke("worksheet", path, "-o", sheet)
+    assert result.exit_code == 0, result.stderr
+    text = sheet.read_text(encoding="utf-8")
+    assert "\x1b" not in text and "\x07" not in text and "\r" not in text
+    assert "cleared\\\\nsecond line" in text or "cleared\\nsecond line" in text  # the title on one line
+    assert "w" * 300 not in text

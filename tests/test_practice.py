@@ -290,7 +290,7 @@ def test_practice_on_a_terminal_moves_the_highlighted_cell_and_saves_on_ctrl_c(t
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "40"}
     env.pop("NO_COLOR", None)
     args = ["-m", "handcalc", "practice", str(CLASSIC), "--blank", "Q", "--save", str(saved)]
-    child = pexpect.spawn(sys.executable, args, env=env, dimensions=(40, 100), encoding="utf-8", timeout=20)
+    child = pexpect.spawn(sys.executable, args, env=env, dimensions=(40, 100), encoding="utf-8", timeout=60)
     child.expect_exact("Q[1,1] = ")
     first = child.before
     rows = _screen_rows(first)
@@ -359,3 +359,13 @@ def test_the_practice_core_imports_neither_rich_nor_typer():
     code = "import sys, handcalc.practice; print(sorted({'rich', 'typer'} & {m.split('.')[0] for m in sys.modules}))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_practice_the_classic_example_by_its_name(tmp_path):
+    """The command of the issue: the classic exercise from the scores on, saved."""
+    saved = tmp_path / "my_answers.yaml"
+    lines = entries(TRUTH, steps=("scores",))
+    result = practice("--example", "classic", "--from", "scores", "--save", saved, lines=lines)
+    assert result.exit_code == 0, result.output
+    assert feedback(result.stdout) == ["✓"] * 16 and "stopped (end of input)" in result.stdout
+    assert_marked_alike(result, CLASSIC, saved)

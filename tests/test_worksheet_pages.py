@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from collections import Counter
 from dataclasses import replace
 
@@ -177,3 +178,10 @@ def test_a_class_set_compiled_in_parts_is_the_whole_set_in_order(tmp_path, monke
     assert order == sorted(order) and set(order) == {"V01", "V02", "V03"}
     check = subprocess.run(["qpdf", "--check", str(parted)], capture_output=True, text=True)
     assert check.returncode == 0 and "WARNING" not in check.stdout + check.stderr
+    # a command's own run, where Typst is not loaded yet: its parts are compiled in forks
+    forked = tmp_path / "forked.pdf"
+    script = ("import sys, handcalc.render.typst as t; t.PART_SOURCE = 1; assert 'typst' not in sys.modules; "
+              "from handcalc.cli import main; sys.argv = ['handcalc', *sys.argv[1:]]; main()")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", script, *args, "-o", str(forked)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert [" ".join(p.split()) for p in pages(forked)] == [" ".join(p.split()) for p in pages(whole)]

@@ -151,6 +151,9 @@ def _generator_args(options: dict) -> dict:
 
 
 def _sheet_output(sheets, fmt: str, paper: str):
+    from handcalc.render import shown_sheets
+
+    sheets = shown_sheets(sheets)  # titles and labels as they may be drawn
     if fmt == "pdf":
         from handcalc.render.typst import pdf
 

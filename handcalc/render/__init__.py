@@ -59,6 +59,13 @@ def shown(trace):
     return replace(trace, title=printable(trace.title, MAX_TITLE), tokens=tokens, steps=steps)
 
 
+def shown_sheets(sheets):
+    """Worksheets with their titles and labels as :func:`shown` makes a trace's."""
+    from handcalc.numbers import printable
+
+    return [replace(sheet, title=printable(sheet.title, MAX_TITLE), trace=shown(sheet.trace)) for sheet in sheets]
+
+
 def drawer(fmt: str):
     """The ``draw(blocks, options)`` function of a text-like format (text or rich)."""
     return import_module(f"handcalc.render.{_MODULES[fmt]}").draw

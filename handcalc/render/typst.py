@@ -90,18 +90,27 @@ def _parts(bodies: Sequence[str]) -> list[list[int]]:
 
 
 def _joined(sources: list[str], title: str) -> bytes:
-    """Each source compiled in a fresh process (a fork server's, which holds only the
-    imports), two at a time, and the PDFs' pages joined in order."""
+    """Each source compiled in a fresh process, two at a time, and the PDFs' pages joined in
+    order. The processes are forks of this one while Typst (whose threads a fork would not
+    carry over) has not been loaded here, as in a command's run; else a fork server's."""
     import io
     import multiprocessing
+    import sys
     from concurrent.futures import ProcessPoolExecutor
 
     from pypdf import PdfReader, PdfWriter
 
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["handcalc.render.typst", "typst"])
-    with ProcessPoolExecutor(max_workers=2, mp_context=context, max_tasks_per_child=1) as pool:
-        compiled = list(pool.map(compile_source, sources))
+    compiled: list[bytes] = []
+    if "typst" not in sys.modules:
+        context = multiprocessing.get_context("fork")
+        for k in range(0, len(sources), 2):  # a pool per pair: each process compiles once, then its memory is freed
+            with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+                compiled += pool.map(compile_source, sources[k : k + 2])
+    else:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["handcalc.render.typst", "typst"])
+        with ProcessPoolExecutor(max_workers=2, mp_context=context, max_tasks_per_child=1) as pool:
+            compiled = list(pool.map(compile_source, sources))
     writer = PdfWriter()
     for data in compiled:
         writer.append(PdfReader(io.BytesIO(data)))
