@@ -31,7 +31,9 @@ NULLS = {"", "~", "null", "Null", "NULL"}
 IDENTITY = ("id", "variant")  # whose file it is (an answers template): read by the class check, not steps
 MINUS_INFINITY = {"-inf", "-∞", "−∞", "-.inf", "-.Inf", "-.INF", "-infinity"}
 NUMBER_TEXT = re.compile(r"[+-]?(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?")
-PLAIN = re.compile(r"[+-]?\d{1,10}(?:\.(\d{0,12}))?")  # most cells: read as a float directly, exactly
+PLAIN_NUMBER = r"[+-]?\d{1,10}(?:\.\d{0,12})?"  # most cells: read as a float directly, exactly
+PLAIN = re.compile(PLAIN_NUMBER)
+PLAIN_CELLS = re.compile(rf"(?:{PLAIN_NUMBER},)*{PLAIN_NUMBER}")  # a step of them, joined by commas
 
 
 def load_answers(path: str | Path, trace: Trace) -> list[Answer]:
@@ -78,14 +80,16 @@ def _answer(key: Any, value: Any, trace: Trace, file: str) -> Answer:
     if (shape != step.shape and not transposed) or not rectangular:
         answer = _shape_text(rows, step)
         raise SchemaError(f"{name} is {format_shape(step.shape)}, but the answer is {answer}").located(*where)
-    given, places, where_cells = [], [], {}
-    for i, row in enumerate(rows):
-        for j, cell in enumerate(row):
-            value, written = _cell(cell, name, (i, j), step.value.ndim, where)
-            given.append(value)
-            places.append(written)
-            where_cells[(j,) if step.value.ndim == 1 else (i, j)] = (cell.line, cell.column)
+    texts = [cell.text if isinstance(cell, Scalar) else None for row in rows for cell in row]
+    if None not in texts and PLAIN_CELLS.fullmatch(",".join(texts)):  # plain decimals only: read at once
+        given = np.array(texts, dtype=float)
+        places = [_decimals(text) for text in texts]
+    else:
+        cells = [_cell(cell, name, (i, j), step.value.ndim, where) for i, row in enumerate(rows) for j, cell in enumerate(row)]
+        given, places = [value for value, _ in cells], [written for _, written in cells]
     given, places = np.array(given, dtype=float).reshape(shape), np.array(places, dtype=int).reshape(shape)
+    where_cells = {(j,) if step.value.ndim == 1 else (i, j): (cell.line, cell.column)
+                   for i, row in enumerate(rows) for j, cell in enumerate(row)}  # fmt: skip
     if transposed:  # a non-square step written with rows and columns swapped: marked, every cell wrong
         given, places = given.T, places.T
         where_cells = {(j, i): place for (i, j), place in where_cells.items()}
@@ -131,14 +135,19 @@ def written_cell(text: str) -> tuple[float, int]:
     decimals written): nan for a blank (``?``, ``_`` or nothing), −∞ for a masked cell;
     ``NotANumber`` for anything else that is not a number."""
     text = text.strip()
-    if (plain := PLAIN.fullmatch(text)) is not None:  # 2, -0.25, 8.342: the usual cell, read directly
-        return float(text), len(plain.group(1) or "")
+    if PLAIN.fullmatch(text):  # 2, -0.25, 8.342: the usual cell, read directly
+        return float(text), _decimals(text)
     if text in BLANKS:
         return np.nan, 0
     if text in MINUS_INFINITY:
         return -np.inf, 0
     value = float(parse_number(text))
     return value, _places(text, value)
+
+
+def _decimals(text: str) -> int:
+    """The decimals of a plain decimal: 3 for ``0.260``, 0 for ``2``."""
+    return len(text) - text.index(".") - 1 if "." in text else 0
 
 
 def _places(text: str, value: float) -> int:

@@ -22,7 +22,9 @@ given the earlier answers, as a practice session asks), ``agrees`` (one comparis
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -101,7 +103,12 @@ class StepMarks:
     carried_from: tuple[str, ...] = ()
 
     def count(self, verdict: str) -> int:
-        return sum(cell.verdict == verdict for cell in self.cells)
+        return self._counts.get(verdict, 0)
+
+    @cached_property
+    def _counts(self) -> dict[str, int]:
+        """How many cells have each verdict (counted once: a class's summaries ask often)."""
+        return Counter(cell.verdict for cell in self.cells)
 
     @property
     def first_wrong(self) -> CellMark | None:

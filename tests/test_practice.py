@@ -290,7 +290,7 @@ def test_practice_on_a_terminal_moves_the_highlighted_cell_and_saves_on_ctrl_c(t
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "40"}
     env.pop("NO_COLOR", None)
     args = ["-m", "handcalc", "practice", str(CLASSIC), "--blank", "Q", "--save", str(saved)]
-    child = pexpect.spawn(sys.executable, args, env=env, dimensions=(40, 100), encoding="utf-8", timeout=20)
+    child = pexpect.spawn(sys.executable, args, env=env, dimensions=(40, 100), encoding="utf-8", timeout=60)
     child.expect_exact("Q[1,1] = ")
     first = child.before
     rows = _screen_rows(first)
