@@ -2,16 +2,16 @@
 
 - docs/moodle-question.png: the Cloze question of ``handcalc moodle samples/self_attention.yaml
   --blank A,Z``, its sub-questions drawn as the text boxes Moodle puts in their place;
-- docs/gradescope-results.png and docs/gradescope-results.md: the results.json that
-  ``handcalc autograde`` writes for samples/answers/self_attention_mistakes.yaml, its
-  Markdown rendered as Gradescope renders it (one box per test).
+- docs/gradescope-results.png: the results.json that ``handcalc autograde`` writes for
+  samples/answers/self_attention_mistakes.yaml, its Markdown rendered as Gradescope renders it
+  (one box per test). The same Markdown, as text, is docs/gradescope-results.md, which
+  ``python docs/regenerate.py`` writes (with every other example of the docs).
 
 Run from the repository root with handcalc installed and Chromium on the PATH
 (Debian: ``apt-get install chromium``):  python docs/platforms.py
 """
 
 import html
-import json
 import re
 import shutil
 import subprocess
@@ -76,7 +76,10 @@ def moodle(scratch: Path) -> None:
     screenshot(PAGE.format(body=body), DOCS / "moodle-question.png", 1140, 1500)
 
 
-def gradescope(scratch: Path) -> None:
+def autograder_results(scratch: Path) -> dict:
+    """The results.json of the sample's autograder (``--level 2``) for the sample's mistakes."""
+    from handcalc.platforms.gradescope import grade
+
     archive = scratch / "autograder.zip"
     handcalc("gradescope", str(SAMPLE), "--level", "2", "-o", str(archive))
     root = scratch / "autograder"
@@ -84,9 +87,11 @@ def gradescope(scratch: Path) -> None:
         unpacked.extractall(root / "source")
     (root / "submission").mkdir()
     shutil.copy(ANSWERS, root / "submission" / "answers.yaml")
-    handcalc("autograde", "--root", str(root))
-    results = json.loads((root / "results" / "results.json").read_text())
-    (DOCS / "gradescope-results.md").write_text(results_markdown(results), encoding="utf-8")
+    return grade(root)  # what ``handcalc autograde --root ROOT`` writes to results/results.json
+
+
+def gradescope(scratch: Path) -> None:
+    results = autograder_results(scratch)  # docs/gradescope-results.md is docs/regenerate.py's
     md = MarkdownIt("commonmark").enable("table")
     boxes = [f'<div class="summary">{md.render(results["output"])}</div>']
     for test in results["tests"][-3:]:  # sums, A and Z: what the student sees first when scrolling down

@@ -376,23 +376,6 @@ def test_gradescope_class_set_takes_its_steps_from_the_manifest(tmp_path):
     assert result.exit_code == 2 and "class.yaml" in result.stderr
 
 
-def test_the_docs_show_what_the_autograder_writes_for_the_sample(tmp_path):
-    """docs/gradescope-results.md (and the README's picture of it) is today's output."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("platforms_docs", ROOT / "docs" / "platforms.py")
-    docs = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(docs)
-    archive, root = tmp_path / "autograder.zip", tmp_path / "root"
-    result = cli_runner().invoke(app, ["gradescope", str(ROOT / "samples" / "self_attention.yaml"), "--level", "2", "-o", str(archive)])
-    assert result.exit_code == 0
-    with zipfile.ZipFile(archive) as unpacked:
-        unpacked.extractall(root / "source")
-    (root / "submission").mkdir()
-    shutil.copy(ROOT / "samples" / "answers" / "self_attention_mistakes.yaml", root / "submission" / "answers.yaml")
-    assert docs.results_markdown(grade(root)) == (ROOT / "docs" / "gradescope-results.md").read_text(encoding="utf-8")
-
-
 def test_gradescope_class_set_runs_for_real_on_a_filled_pdf_form(install, tmp_path):
     """A class set's autograder, installed by its setup.sh: the student is found by email in
     submission_metadata.json and their filled PDF form marked against their own exercise."""

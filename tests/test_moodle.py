@@ -236,15 +236,6 @@ def test_moodle_refuses_to_overwrite_and_reports_bad_input(tmp_path):
     assert result.exit_code == 2
 
 
-def test_the_readme_shows_a_real_field(tmp_path):
-    """The README's sub-question is cell A[1,2] of ``moodle samples/self_attention.yaml --blank A,Z``."""
-    out = tmp_path / "quiz.xml"
-    assert cli_runner().invoke(app, ["moodle", str(SAMPLE), "--blank", "A,Z", "-o", str(out)]).exit_code == 0
-    text = questions(ET.parse(out).getroot())[0].find("questiontext/text").text
-    shown = re.search(r"```text\n(\{1:NUMERICAL:.*?\})\n```", (ROOT / "README.md").read_text(encoding="utf-8")).group(1)
-    assert shown in text and text.index(shown) > text.index("{1:NUMERICAL:")  # the second field, not the first
-
-
 ORDER = ("Q", "K", "V", "scores", "scaled", "masked", "exp", "sums", "A", "Z")  # DESIGN §1, as worked by hand
 
 

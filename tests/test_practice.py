@@ -309,19 +309,6 @@ def test_practice_on_a_terminal_moves_the_highlighted_cell_and_saves_on_ctrl_c(t
     assert "Q 1/8" in check_text(CLASSIC, saved).stdout
 
 
-def test_the_readme_transcript_is_real(tmp_path, monkeypatch):
-    """The README's transcript is what practice prints for the entries typed in it."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    command, shown = re.search(
-        r"<!-- transcript of: handcalc (.+?) \(COLUMNS=100\) -->\n```text\n((?:(?!```).)*?)\n```", readme, re.DOTALL
-    ).groups()
-    typed_lines = re.findall(r"^\S+\[[\d,]+\](?: \(Enter keeps \S+\))? = (.*)$", shown, flags=re.M)
-    monkeypatch.chdir(tmp_path)  # where --save writes
-    result = runner.invoke(app, command.split(), input="".join(f"{line}\n" for line in typed_lines), env={"COLUMNS": "100"})
-    assert result.exit_code == 0, result.output
-    assert result.stdout.rstrip("\n") == shown
-
-
 def test_practice_with_nothing_entered_marks_and_saves_nothing(tmp_path):
     saved = tmp_path / "none.yaml"
     result = practice(CLASSIC, "--save", saved, lines=["q"])

@@ -168,24 +168,3 @@ def test_output_file_gets_the_text_format(tmp_path):
 def test_python_dash_m_and_version():
     result = subprocess.run([sys.executable, "-m", "handcalc", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and re.fullmatch(r"handcalc \d+\.\d+\.\d+\n", result.stdout)
-
-
-README_OUTPUTS = re.findall(
-    r"<!-- output of: handcalc (.+?) \(COLUMNS=100\) -->\n```text\n((?:(?!```).)*?)\n```",  # never past a fence
-    (ROOT / "README.md").read_text(encoding="utf-8"),
-    re.DOTALL,
-)
-
-
-@pytest.mark.parametrize(("command", "shown"), README_OUTPUTS, ids=[c for c, _ in README_OUTPUTS])
-def test_the_readme_shows_real_output(command, shown):
-    """Every output block of the README is what its command prints at 100 columns."""
-    result = CliRunner().invoke(app, command.split(), env={"COLUMNS": "100"})
-    assert result.exit_code == (1 if "mistakes" in command else 0), result.output  # check: 1 for wrong cells
-    # the schema line of a file that `new` writes names where handcalc is installed: shown as …
-    printed = re.sub(r"\$schema=file://\S*/handcalc/schemas/", "$schema=file:///…/handcalc/schemas/", result.stdout)
-    assert shown == printed.rstrip("\n")
-
-
-def test_the_readme_shows_the_classic_sample():
-    assert "run samples/self_attention.yaml --format text" in [command for command, _ in README_OUTPUTS]
