@@ -23,7 +23,7 @@ given the earlier answers, as a practice session asks), ``agrees`` (one comparis
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 from dataclasses import dataclass, field
 
@@ -31,7 +31,7 @@ import numpy as np
 
 from handcalc.api_calls import callable_module
 from handcalc.marking.precision import EXACT, Interval
-from handcalc.trace import INPUT, Trace
+from handcalc.trace import Trace
 
 RIGHT, WRONG, BLANK, CARRIED = "right", "wrong", "blank", "carried"
 VERDICTS = (RIGHT, WRONG, BLANK, CARRIED)  # the codes 0 … 3 of a verdict array
@@ -65,9 +65,6 @@ def agrees(given: np.ndarray, places: np.ndarray, expected: np.ndarray, toleranc
     expected = np.asarray(expected, dtype=float)
     given = np.asarray(given, dtype=float)
     return within(given[None], np.asarray(places)[None], Interval.point(expected), expected, tolerance)[0]
-
-
-Matches = Callable[[np.ndarray], bool]  # whether a candidate matrix is what the student wrote
 
 
 @dataclass(frozen=True)
@@ -186,10 +183,6 @@ def mark_step(
     steps before it; the true values stand for the steps not among them)."""
     marks = mark(trace, [*earlier, answer], "", tolerance, digits)
     return next(step for step in marks.steps if step.name == answer.name)
-
-
-def computed_steps(trace: Trace) -> list[str]:
-    return [step.name for step in trace if step.kind != INPUT]
 
 
 def report_rows(all_marks: list[Marks], ecf: bool = False) -> list[list]:

@@ -194,20 +194,24 @@ def test_a_problem_that_overflows_names_its_file(write_problem):
 
 
 # --- the teacher's view: exit codes, CSV, JSON -----------------------------------------------------
-def test_with_ecf_carried_cells_count_as_right_for_the_exit_code_too(write_problem):
+def test_with_ecf_carried_cells_count_as_right_for_the_exit_code_too():
+    from handcalc.check import CellMark, Marks, StepMarks
+
+    carried = Marks("f", (StepMarks("A", (CellMark((0, 0), 0.5, 0.4, "carried"), CellMark((0, 1), 0.5, 0.5, "right"))),))
+    assert not carried.passed() and carried.passed(ecf=True) and carried.score(ecf=True) == 1
+    wrong = Marks("f", (StepMarks("A", (CellMark((0, 0), 0.5, 0.4, "wrong"),)),))
+    assert not wrong.passed(ecf=True)
+
+
+def test_a_step_worked_from_a_slip_is_carried_and_says_where_from(write_problem):
     truth = reference_attention(CLASSIC_DICT)
     Q = np.array(truth["Q"], dtype=float)
     Q[0, 0] += 1  # one slip …
     scores = truth["K"].T @ Q  # … and the scores worked right from it
     answers = answers_file(write_problem, {"Q": written(Q), "scores": written(scores)})
-    assert check(CLASSIC, answers, "--format", "text").exit_code == 1
-    assert check(CLASSIC, answers, "--format", "text", "--ecf").exit_code == 1  # Q itself is still wrong
-    only_carried = answers_file(write_problem, {"scores": written(scores)}, "carried.yaml")
-    # scores alone, worked from a Q they did not hand in: nothing to carry from, so wrong
-    assert check(CLASSIC, only_carried, "--format", "text", "--ecf").exit_code == 1
-    with_q = answers_file(write_problem, {"Q": written(Q), "scores": written(scores)}, "both.yaml")
-    document = json.loads(check(CLASSIC, with_q, "--format", "json").stdout)
-    scores_marks = document["files"][0]["steps"][1]
+    result = check(CLASSIC, answers, "--format", "json", "--ecf")
+    assert result.exit_code == 1  # Q itself is still wrong
+    scores_marks = json.loads(result.stdout)["files"][0]["steps"][1]
     assert scores_marks["wrong"] == 0 and scores_marks["carried"] > 0 and scores_marks["carried_from"] == ["Q"]
 
 
@@ -336,3 +340,16 @@ def _evaluated(line: str) -> float:
     expression = expression.replace("−", "-")
     expression = re.sub(r"math\.sqrt(\d+)", r"math.sqrt(\1)", expression)
     return float(eval(expression, {"math": math}))  # noqa: S307 - our own arithmetic text
+
+
+def test_a_carried_product_is_drawn_with_the_students_own_operand(write_problem):
+    truth = reference_attention(CLASSIC_DICT)
+    A = np.array(truth["A"], dtype=float)
+    A[:, 0] = A[::-1, 0]  # a wrong first column of A …
+    Z = truth["V"] @ A  # … and Z worked right from it
+    answers = answers_file(write_problem, {"A": written(A), "Z": written(Z)})
+    text = check(CLASSIC, answers, "--format", "text").stdout
+    z_table = text[text.index("── Z ="):]
+    assert "your A" in z_table and "follows from your A" in z_table
+    first_row = next(line for line in z_table.splitlines() if line.strip().startswith("k1"))
+    assert f"{A[0, 0]:.3f}" in first_row  # their A[1,1] beside Z, not the true one

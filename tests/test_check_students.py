@@ -122,3 +122,20 @@ def test_rounding_at_any_decimals_carried_is_always_right(X, W, decimals, layout
         path.write_text("\n".join(f"{key}: {value}" for key, value in problem.items()) + "\n")
         marks = marked(path, steps, Path(folder))
     assert wrong_cells(marks) == {} and marks.all_right, (problem, decimals, marks)
+
+
+def test_a_class_marked_together_is_marked_as_each_file_alone(tmp_path):
+    from handcalc.check import mark_many
+
+    path = SAMPLES["self_attention"]
+    trace = handcalc.compute(handcalc.load_problem(path))
+    problem = problem_dict(path)
+    students = [work(problem, d, mistake=m) for d in (None, 2, 3) for m in (None, *MISTAKES)]
+    answer_sets = []
+    for k, steps in enumerate(students):
+        answers = tmp_path / f"s{k}.yaml"
+        answers.write_text(as_yaml(steps))
+        answer_sets.append(load_answers(answers, trace))
+    together = mark_many(trace, answer_sets, [str(k) for k in range(len(students))])
+    alone = [mark(trace, answers, str(k)) for k, answers in enumerate(answer_sets)]
+    assert together == alone

@@ -97,7 +97,7 @@ def _sheets(problem_file, variants, seed, generator, blank, level, key, show_wor
         if seed is None:
             from handcalc.generate import fresh_seed
 
-            seed = fresh_seed()  # as handcalc new does; each variant's page names its seed
+            seed = fresh_seed()  # as handcalc new does; each variant's page of the key names its seed
         generate = _generator()
         count = variants or 1
         arguments = _generator_args(generator)
@@ -109,6 +109,10 @@ def _sheets(problem_file, variants, seed, generator, blank, level, key, show_wor
                 from handcalc.errors import SchemaError
 
                 raise SchemaError(f"cannot generate a problem: {error}") from None
+            if not key:  # the generator's title names the seed, which a student's sheet never shows
+                from handcalc.exercises.class_set import SHEET_TITLE
+
+                problem = problem.replaced(title=SHEET_TITLE)
             problems.append((problem, variant_id(k + 1, count) if variants else None, s))
     sheets = []
     for problem, variant, problem_seed in problems:

@@ -31,6 +31,7 @@ from handcalc.work import sums_of
 
 E_ROUNDED = (2.718, 2.72, 2.7183)  # e as students write it
 ROOT_PLACES = (1, 2, 3, 4)  # √d_k as students round it
+HULL_FROM = 1 << 16  # a file's interval cells from which a step's candidates are merged into their hull
 
 Operands = Mapping[str, Interval]
 
@@ -149,9 +150,17 @@ def _attention(step: Step, trace: Trace, operands: Operands) -> Interval:
 
 
 def _outer(x: Interval, apply: Callable, constants: np.ndarray) -> Interval:
-    """``apply`` with each constant to each candidate of ``x``: C · len(constants) candidates."""
+    """``apply`` with each constant to each candidate of ``x``: C · len(constants) candidates;
+    for a large step (per file, whatever the batch), their hull instead (one candidate), so
+    that memory stays bounded."""
     if len(constants) == 1:
         return Interval(*apply(x.lo, x.hi, constants[0]))
+    if x.lo[0].size * len(constants) > HULL_FROM:
+        lo, hi = apply(x.lo, x.hi, constants[0])
+        for c in constants[1:]:
+            more_lo, more_hi = apply(x.lo, x.hi, c)
+            lo, hi = np.minimum(lo, more_lo), np.maximum(hi, more_hi)
+        return Interval(lo, hi).hull()
     shape = (1, 1, -1) + (1,) * (x.lo.ndim - 2)
     c = constants.reshape(shape)
     lo, hi = apply(x.lo[:, :, None], x.hi[:, :, None], c)

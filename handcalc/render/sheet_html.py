@@ -11,7 +11,7 @@ from handcalc.render.formulas import html_formula
 from handcalc.render.grid import constant_texts, head_title
 from handcalc.render.html import STYLE, table
 from handcalc.render.sheet import blank_grid, given_grid
-from handcalc.render.typst import instructions
+from handcalc.render.typst import instructions, variant_text
 from handcalc.steps import short
 from handcalc.trace import INPUT
 from handcalc.worksheet import Worksheet
@@ -63,7 +63,7 @@ def sheet_style(paper: str = "a4") -> str:
 
 
 def _sheet(sheet: Worksheet) -> str:
-    variant = f'<span class="variant">Variant {escape(sheet.variant)} · seed {sheet.seed}</span>' if sheet.variant else "<span></span>"
+    variant = f'<span class="variant">{escape(variant_text(sheet))}</span>' if sheet.variant else "<span></span>"
     mark = '<span class="keymark">ANSWER KEY</span>' if sheet.key else "<span></span>"
     out = [f'<article class="sheet">\n<header>{mark}{variant}</header>', f"<h1>{escape(sheet.title)}</h1>",
            '<p class="lines"><span>Name</span><span class="date">Date</span></p>',

@@ -9,7 +9,7 @@ from handcalc.render import COMBINING, head_changes
 from handcalc.render.grid import head_title
 from handcalc.render.markdown import constants_math, escape, math, table
 from handcalc.render.sheet import blank_grid, given_grid
-from handcalc.render.typst import instructions
+from handcalc.render.typst import instructions, variant_text
 from handcalc.trace import INPUT
 from handcalc.worksheet import Worksheet
 
@@ -19,7 +19,7 @@ def render(sheets: Sequence[Worksheet]) -> str:
 
 
 def _sheet(sheet: Worksheet) -> str:
-    variant = f" — variant {sheet.variant} (seed {sheet.seed})" if sheet.variant else ""
+    variant = f" — {variant_text(sheet)}" if sheet.variant else ""
     key = " — answer key" if sheet.key else ""
     out = [f"# {escape(sheet.title)}{escape(variant)}{key}", "Name: ____________________  Date: __________",
            escape(instructions(sheet))]  # fmt: skip

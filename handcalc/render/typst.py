@@ -288,7 +288,7 @@ def _page_rule(sheet: Worksheet) -> str:
     """A ``set page`` rule: it starts a new page whose header carries this sheet's variant."""
     left = typst_string(f"{sheet.student} · {sheet.title}" if sheet.student else sheet.title)
     kind = '[#text(weight: "bold", fill: rgb("#b3261e"))[ANSWER KEY]]' if sheet.key else "[]"
-    right = typst_string(_variant_text(sheet)) if sheet.variant else '""'
+    right = typst_string(variant_text(sheet)) if sheet.variant else '""'
     header = (
         f'grid(columns: (1fr, auto, 1fr), align: (left, center, right), text(size: 8.5pt, fill: soft, {left}), '
         f'{kind}, text(size: 10pt, weight: "bold", {right}))'
@@ -299,8 +299,10 @@ def _page_rule(sheet: Worksheet) -> str:
     return f"#set page(header: {header}, footer: {footer})"
 
 
-def _variant_text(sheet: Worksheet) -> str:
-    seed = f" · seed {sheet.seed}" if sheet.seed is not None else ""
+def variant_text(sheet: Worksheet) -> str:
+    """``Variant V07``; on a key also its seed, which a student's sheet never shows (it would
+    make the answers in one command)."""
+    seed = f" · seed {sheet.seed}" if sheet.key and sheet.seed is not None else ""
     return f"Variant {sheet.variant}{seed}"
 
 
