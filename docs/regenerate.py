@@ -9,7 +9,8 @@ An example is a fenced block under a marker that records its command:
   the terminal as wide as COLUMNS says; its standard output replaces the block;
 - ``A && B`` runs A first (to write a file that B reads) and shows what B prints; ``A ; B``
   shows what A prints, then what B prints; ``A 2>&1`` shows A's errors too (bad input in
-  docs/examples/, exit code 3);
+  docs/examples/, exit code 3); ``cat FILE`` shows a file that a command before it wrote;
+- ``session`` among the settings shows each command, after ``$ ``, above what it prints;
 - ``… | FILTER`` keeps part of the output: ``head N``, ``tail N``, ``elide N M`` (the first N
   and last M lines with a ``…`` line between), ``from RE`` and ``to RE`` (from the first line
   matching RE; up to and with it), ``grep -o RE`` (each match on a line of its own), ``line N``;
@@ -41,7 +42,7 @@ MARKER = re.compile(
     re.MULTILINE,
 )
 SETTINGS = re.compile(r"^(?P<commands>.+?) \((?P<settings>[^()]*)\)$")
-SETTING = re.compile(r"(\w+)\s*[=:]\s*(.*)")  # COLUMNS=100 · typed: 1 h 2
+SETTING = re.compile(r"(\w+)(?:\s*[=:]\s*(.*))?")  # COLUMNS=100 · typed: 1 h 2 · session
 SCHEMA = re.compile(r"\$schema=file://\S*/handcalc/schemas/")
 
 
@@ -85,18 +86,21 @@ def parse(spec: str) -> tuple[list[list[str]], list[list[str]], dict[str, str]]:
     values = dict(SETTING.fullmatch(item.strip()).groups() for item in settings.split(";") if item.strip())
     groups = [[shlex.split(command) for command in group.split(" && ")] for group in chain.split(" ; ")]
     for argv in (argv for group in groups for argv in group):
-        if argv[:1] != ["handcalc"]:
+        if argv[:1] not in (["handcalc"], ["cat"]):
             raise ValueError(f"not a handcalc command: {' '.join(argv)}")
-    return [[argv[1:] for argv in group] for group in groups], [shlex.split(f) for f in filters], values
+    return groups, [shlex.split(f) for f in filters], values
 
 
 def run(argv: list[str], columns: str, typed: str | None = None) -> str:
-    """What ``handcalc ARGV`` prints on stdout (and stderr, after ``2>&1``), run in this process
-    (the cwd is the caller's)."""
+    """What ``handcalc …`` prints on stdout (and stderr, after ``2>&1``), run in this process,
+    or the text of the file ``cat FILE`` names (the cwd is the caller's)."""
     from typer.testing import CliRunner
 
     from handcalc.cli import app
 
+    if argv[0] == "cat":
+        return Path(argv[1]).read_text(encoding="utf-8")
+    argv = argv[1:]
     errors_too = argv[-1:] == ["2>&1"]
     argv = argv[:-1] if errors_too else argv
     result = CliRunner().invoke(app, argv, input=typed, env={"COLUMNS": columns}, catch_exceptions=False)
@@ -142,7 +146,10 @@ def output(example: Example) -> str:
             for group in groups:
                 for argv in group[:-1]:
                     run(argv, columns)
-                printed += run(group[-1], columns, entries)
+                shown = group[-1]
+                if "session" in settings:
+                    printed += f"$ {shlex.join(shown)}\n"
+                printed += run(shown, columns, entries)
         finally:
             os.chdir(before)
     lines = SCHEMA.sub("$schema=file:///…/handcalc/schemas/", printed).rstrip("\n").split("\n")
