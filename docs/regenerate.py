@@ -5,9 +5,11 @@ An example is a fenced block under a marker that records its command:
     <!-- output of: handcalc run samples/self_attention.yaml --format text (COLUMNS=100) -->
     <!-- transcript of: handcalc practice --example self_attention --blank sums (COLUMNS=100; typed: 1 h 2) -->
 
-- the command is run in a fresh scratch folder in which ``samples`` is the repository's, with
+- the command is run in a fresh scratch folder in which ``samples`` and ``docs`` are the repository's, with
   the terminal as wide as COLUMNS says; its standard output replaces the block;
-- ``A && B`` runs A first (to write a file that B reads) and shows what B prints;
+- ``A && B`` runs A first (to write a file that B reads) and shows what B prints; ``A ; B``
+  shows what A prints, then what B prints; ``A 2>&1`` shows A's errors too (bad input in
+  docs/examples/, exit code 3);
 - ``… | FILTER`` keeps part of the output: ``head N``, ``tail N``, ``elide N M`` (the first N
   and last M lines with a ``…`` line between), ``from RE`` and ``to RE`` (from the first line
   matching RE; up to and with it), ``grep -o RE`` (each match on a line of its own), ``line N``;
@@ -75,28 +77,33 @@ def all_examples() -> list[Example]:
 
 
 def parse(spec: str) -> tuple[list[list[str]], list[list[str]], dict[str, str]]:
-    """'A && B | f x (COLUMNS=100; typed: 1 2)' → the commands, the filters, the settings."""
+    """'A && B ; C | f x (COLUMNS=100; typed: 1 2)' → the commands (in groups, each group's
+    last shown), the filters, the settings."""
     match = SETTINGS.match(spec)
     commands, settings = (match["commands"], match["settings"]) if match else (spec, "")
     chain, *filters = commands.split(" | ")
     values = dict(SETTING.fullmatch(item.strip()).groups() for item in settings.split(";") if item.strip())
-    runs = [shlex.split(command) for command in chain.split(" && ")]
-    for argv in runs:
+    groups = [[shlex.split(command) for command in group.split(" && ")] for group in chain.split(" ; ")]
+    for argv in (argv for group in groups for argv in group):
         if argv[:1] != ["handcalc"]:
             raise ValueError(f"not a handcalc command: {' '.join(argv)}")
-    return [argv[1:] for argv in runs], [shlex.split(f) for f in filters], values
+    return [[argv[1:] for argv in group] for group in groups], [shlex.split(f) for f in filters], values
 
 
 def run(argv: list[str], columns: str, typed: str | None = None) -> str:
-    """What ``handcalc ARGV`` prints on stdout, run in this process (the cwd is the caller's)."""
+    """What ``handcalc ARGV`` prints on stdout (and stderr, after ``2>&1``), run in this process
+    (the cwd is the caller's)."""
     from typer.testing import CliRunner
 
     from handcalc.cli import app
 
+    errors_too = argv[-1:] == ["2>&1"]
+    argv = argv[:-1] if errors_too else argv
     result = CliRunner().invoke(app, argv, input=typed, env={"COLUMNS": columns}, catch_exceptions=False)
-    if result.exit_code not in (0, 1):  # 1: check found wrong answers, as the examples show
+    expected = (3,) if errors_too else (0, 1)  # 1: check found wrong answers, as the examples show
+    if result.exit_code not in expected:
         raise RuntimeError(f"handcalc {shlex.join(argv)} exited {result.exit_code}: {result.stderr.strip()}")
-    return result.stdout
+    return result.stdout + (result.stderr if errors_too else "")
 
 
 def grep(lines: list[str], option: str, pattern: str) -> list[str]:
@@ -122,17 +129,20 @@ FILTERS: dict[str, Callable[..., list[str]]] = {
 
 def output(example: Example) -> str:
     """The block's text as the command prints it today."""
-    commands, filters, settings = parse(example.spec)
-    typed = settings.get("typed")
+    groups, filters, settings = parse(example.spec)
+    columns, typed = settings.get("COLUMNS", "100"), settings.get("typed")
     entries = "".join(f"{word}\n" for word in typed.split()) if typed is not None else None
+    printed = ""
     with tempfile.TemporaryDirectory() as scratch:
-        (Path(scratch) / "samples").symlink_to(ROOT / "samples")
+        for folder in ("samples", "docs"):  # what the commands read, by the paths the docs show
+            (Path(scratch) / folder).symlink_to(ROOT / folder)
         before = os.getcwd()
         os.chdir(scratch)
         try:
-            for argv in commands[:-1]:
-                run(argv, settings.get("COLUMNS", "100"))
-            printed = run(commands[-1], settings.get("COLUMNS", "100"), entries)
+            for group in groups:
+                for argv in group[:-1]:
+                    run(argv, columns)
+                printed += run(group[-1], columns, entries)
         finally:
             os.chdir(before)
     lines = SCHEMA.sub("$schema=file:///…/handcalc/schemas/", printed).rstrip("\n").split("\n")
