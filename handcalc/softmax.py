@@ -146,7 +146,7 @@ def shift_note(layout: str, distributions: int) -> str:
     whose = "The" if distributions == 1 else f"Each {AXIS_WORD[layout]}'s"
     return (
         f"{whose} largest value was subtracted before exponentiating, "
-        "so that no number overflows; A is unchanged by it."
+        "so that no number overflows or rounds to nothing; A is unchanged by it."
     )
 
 

@@ -188,7 +188,7 @@ def test_large_numbers_subtract_the_max_with_a_note():
     assert got["exp"]["formula"] == "exp = e^(x − row max)"
     assert got["exp"]["value"][0] == pytest.approx([1, 1 / math.e], rel=1e-15)
     assert got["A"]["value"][0] == pytest.approx(softmax([1, 0]), rel=1e-12)  # = softmax(1000, 999)
-    note = "The largest value was subtracted before exponentiating, so that no number overflows; A is unchanged by it."
+    note = "The largest value was subtracted before exponentiating, so that no number overflows or rounds to nothing; A is unchanged by it."
     assert f"Note: {note}" in " ".join(line.strip() for line in text(1000, 999).splitlines())  # wrapped to the width
 
 
