@@ -3,6 +3,8 @@ installed from a wheel of this checkout by its own setup.sh, and run by its own 
 on real submissions; results.json checked against the specification's schema and against
 marks computed here from the independent reference."""
 
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -266,14 +268,35 @@ def test_gradescope_unreadable_submissions_score_0_with_a_reason(unpacked, files
     assert results["score"] == 0 and results["tests"] == [] and words in results["output"]
 
 
-def test_gradescope_zip_installs_the_release_without_a_wheel(unpacked):
+def test_without_a_wheel_the_zip_bundles_the_running_handcalc_and_it_installs(unpacked, tmp_path):
+    """No package index needed: setup.sh installs the wheel made from this handcalc, and the
+    installed copy marks a submission as check does."""
     from handcalc import __version__
 
     root = unpacked()
-    setup = (root / "source" / "setup.sh").read_text()
-    assert f'"handcalc=={__version__}"' in setup
-    config = json.loads((root / "source" / "handcalc-autograder.json").read_text())
+    source = root / "source"
+    (wheel,) = source.glob("handcalc-*.whl")
+    assert wheel.name == f"handcalc-{__version__}-py3-none-any.whl" and f"./{wheel.name}" in (source / "setup.sh").read_text()
+    config = json.loads((source / "handcalc-autograder.json").read_text())
     assert config["ecf"] is False and config["tolerance"] is None
+    with zipfile.ZipFile(wheel) as whl:  # every file listed in RECORD with its own hash
+        record = dict(line.split(",", 1) for line in whl.read(f"handcalc-{__version__}.dist-info/RECORD").decode().split())
+        for name in whl.namelist():
+            if not name.endswith("RECORD"):
+                digest = base64.urlsafe_b64encode(hashlib.sha256(whl.read(name)).digest()).rstrip(b"=").decode()
+                assert record[name] == f"sha256={digest},{len(whl.read(name))}", name
+        assert "handcalc/samples/self_attention.yaml" in record and "handcalc/cli/check.py" in record
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True)  # fmt: skip
+    answers = ROOT / "samples" / "answers" / "self_attention_right.yaml"
+    done = subprocess.run([sys.executable, "-m", "handcalc", "check", str(ROOT / "samples" / "self_attention.yaml"), str(answers)],
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(target)}, capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    probe = "import handcalc, sys; print(handcalc.__file__)"
+    where = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(target)},
+                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert where.startswith(str(target))  # the wheel's copy, not this checkout's
 
 
 def test_autograde_command_writes_results_even_when_the_autograder_is_broken(tmp_path):

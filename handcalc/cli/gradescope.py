@@ -28,14 +28,13 @@ def gradescope(
     points: Annotated[Optional[str], typer.Option(metavar="STEP=N,...", help="Points of some steps, e.g. A=4,Z=2 (default: one point per cell).")] = None,
     precision: Annotated[int, typer.Option(min=0, max=15, metavar="N", help="Decimals shown for true values.")] = 3,
     visibility: Annotated[Visibility, typer.Option(help="When students see their results: visible, after_due_date, after_published or hidden.")] = Visibility.visible,
-    wheel: Annotated[Optional[Path], typer.Option(metavar="WHL", help="Bundle this handcalc wheel and install it, instead of the release from PyPI.")] = None,
+    wheel: Annotated[Optional[Path], typer.Option(metavar="WHL", help="Bundle this handcalc wheel instead of one made from the handcalc that runs this command.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
 ) -> None:
     """Build a Gradescope autograder: upload the zip; each submission is marked as check marks it.
 
     PROBLEM is one problem file for the whole class, or a class set's class.yaml (made by
     worksheet --roster): each student is then marked against their own exercise."""
-    from handcalc import __version__
     from handcalc.exercises.manifest import is_manifest
     from handcalc.platforms.gradescope import Config, package
 
@@ -49,12 +48,15 @@ def gradescope(
         else:
             files, steps = _problem_files(problem_file, blank, level)
             config = Config(next(iter(files)), blank, level, ecf, tolerance, _points(points, steps), precision, visibility.value)
-        bundled = None
         if wheel is not None:
             if wheel.suffix != ".whl" or not wheel.name.startswith("handcalc-"):
                 raise typer.BadParameter("give a handcalc wheel (handcalc-….whl)", param_hint="--wheel")
             bundled = (wheel.name, _read_bytes(wheel))
-        write(output, package(config, files, __version__, bundled), force, protect=problem_file)
+        else:
+            from handcalc.platforms.wheel import this_handcalc
+
+            bundled = this_handcalc()  # the autograder marks with this very handcalc
+        write(output, package(config, files, bundled), force, protect=problem_file)
 
 
 def _problem_files(problem_file: Path, blank: str | None, level: int | None) -> tuple[dict[str, bytes], tuple[str, ...]]:

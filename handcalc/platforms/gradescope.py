@@ -1,7 +1,7 @@
 """Gradescope: an autograder zip for an exercise, and the ``results.json`` of a submission.
 
 The zip (Gradescope's autograder specification) holds at its root ``setup.sh``, which installs
-handcalc with pip (a wheel bundled in the zip, else the release on PyPI), ``run_autograder``,
+handcalc with pip (from the wheel bundled in the zip), ``run_autograder``,
 which runs ``handcalc autograde`` on each submission, the problem file and
 ``handcalc-autograder.json`` (what to mark and how). :func:`grade` reads a submission under
 ``AUTOGRADER_ROOT`` (``/autograder`` on Gradescope) and returns the results: one test per step
@@ -95,19 +95,19 @@ class Config:
 
 
 # --- the zip ---------------------------------------------------------------------------------
-def package(config: Config, files: dict[str, bytes], version: str, wheel: tuple[str, bytes] | None = None) -> bytes:
+def package(config: Config, files: dict[str, bytes], wheel: tuple[str, bytes]) -> bytes:
     """The autograder zip: ``setup.sh`` and ``run_autograder`` (executable) at its root, the
-    configuration, ``files`` (the problem) and the bundled wheel if any."""
+    configuration, ``files`` (the problem) and the handcalc wheel that setup.sh installs."""
     import io
     import zipfile
 
-    requirement = f"./{wheel[0]}" if wheel else f'"handcalc=={version}"'
+    requirement = f"./{wheel[0]}"
     entries = {
         "setup.sh": (SETUP_SH.replace("{requirement}", requirement).encode(), 0o755),
         "run_autograder": (RUN_AUTOGRADER.encode(), 0o755),
         CONFIG: (config.to_json().encode(), 0o644),
         **{name: (data, 0o644) for name, data in files.items()},
-        **({wheel[0]: (wheel[1], 0o644)} if wheel else {}),
+        wheel[0]: (wheel[1], 0o644),
     }
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
