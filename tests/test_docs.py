@@ -2,6 +2,7 @@
 today, as docs/regenerate.py makes it (issue 14, item 4)."""
 
 import importlib.util
+import re
 
 import pytest
 from conftest import ROOT
@@ -62,3 +63,27 @@ def test_a_marker_that_cannot_run_says_why(spec, problem, tmp_path):
     example = regenerate.Example(tmp_path / "page.md", "output", spec, "", 0, 0)
     with pytest.raises((RuntimeError, ValueError), match=problem):
         regenerate.output(example)
+
+
+def _headings(path):
+    """The anchors of a Markdown page's headings, as GitHub makes them (fenced blocks skipped)."""
+    anchors, fenced = set(), False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        fenced = fenced != line.startswith("```")
+        if not fenced and (match := re.match(r"#{1,6} (.*)", line)):
+            anchors.add(re.sub(r"[^\w\- ]", "", match[1].strip().lower()).replace(" ", "-"))
+    return anchors
+
+
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_every_link_of_the_docs_reaches_a_file_and_heading(page):
+    for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+        if re.match(r"\w+://", target):
+            continue
+        name, _, anchor = target.partition("#")
+        path = (page.parent / name) if name else page
+        assert path.exists(), f"{page.name}: {target}"
+        assert not anchor or anchor in _headings(path), f"{page.name}: {target}"
