@@ -12,26 +12,26 @@ from typer.core import TyperGroup
 from handcalc import __version__
 
 # Every command: the module of handcalc.cli that defines it, and its one-line help, in the
-# order `handcalc --help` lists them. A module is imported only when its command runs (or
+# order `handcalc --help` lists them (the computation, marking, then printing and platforms). A module is imported only when its command runs (or
 # completes): start-up is measured, and `handcalc --help` should cost little more than typer.
 # tests/test_startup.py checks this table against the commands' own docstrings.
 COMMANDS = {
+    "run": ("run", "Show every step of self-attention, laid out by hand."),
+    "examples": ("run", "List the bundled examples (run one with --example NAME)."),
+    "softmax": ("softmax", "Show the softmax of a vector (or of each column of a matrix) by hand."),
     "check": ("check", "Mark a student's answers cell by cell (exit 1 when any cell is wrong), or a whole class."),
+    "practice": ("practice", "Work the exercise by hand, cell by cell: each entry is marked at once, with hints on "
+                             "demand."),
     "worksheet": ("worksheet", "Print a worksheet (or its answer key, or a class set of different ones) to fill "
                                "in by hand."),
     "new": ("new", "Make a new exercise with nice numbers, as a problem file."),
-    "run": ("run", "Show every step of self-attention, laid out by hand."),
-    "examples": ("run", "List the bundled examples (run one with --example NAME)."),
-    "schema": ("schema", "Print the JSON Schema (draft-07) of a problem or an answers file, for editors' YAML "
-                         "plugins."),
-    "softmax": ("softmax", "Show the softmax of a vector (or of each column of a matrix) by hand."),
+    "moodle": ("moodle", "Write a Moodle quiz: one Cloze question per exercise, every blank cell a numerical field."),
     "gradescope": ("gradescope", "Build a Gradescope autograder: upload the zip; each submission is marked as "
                                  "check marks it."),
     "autograde": ("gradescope", "Mark the Gradescope submission under DIR and write DIR/results/results.json "
                                 "(run_autograder runs this)."),
-    "moodle": ("moodle", "Write a Moodle quiz: one Cloze question per exercise, every blank cell a numerical field."),
-    "practice": ("practice", "Work the exercise by hand, cell by cell: each entry is marked at once, with hints on "
-                             "demand."),
+    "schema": ("schema", "Print the JSON Schema (draft-07) of a problem or an answers file, for editors' YAML "
+                         "plugins."),
 }  # fmt: skip
 
 
