@@ -454,3 +454,13 @@ def test_every_field_of_a_multi_head_rows_layout_form_is_a_cell(tmp_path):
     checked = invoke("check", out / "class.yaml", tmp_path / "m1.pdf", "--report", report)
     assert checked.exit_code == 0, checked.stdout + checked.stderr
     assert grades(report)[1][3] == "100.0" and cells > 40
+
+
+def test_a_variant_code_is_the_same_wherever_handcalc_is_installed():
+    """The problem file's first line names the installed schema's path; the code ignores it."""
+    from handcalc.exercises.roster import variant_code
+
+    body = "X: [[1, 0], [0, 1]]\nW_q: [[1, 0]]\nW_k: [[0, 1]]\nW_v: [[1, 1]]\n"
+    here = "# yaml-language-server: $schema=file:///home/a/venv/handcalc/schemas/problem.schema.json\n" + body
+    there = "# yaml-language-server: $schema=file:///opt/b/handcalc/schemas/problem.schema.json\n" + body
+    assert variant_code(here) == variant_code(there) != variant_code(body.replace("[1, 1]", "[1, 2]"))

@@ -127,9 +127,11 @@ def student_seed(class_seed: int, student: Student) -> int:
 
 
 def variant_code(problem_text: str) -> str:
-    """A short code for an exercise (its problem file's text): the same exercise, the same
-    code; it cannot be turned back into the exercise or its seed."""
-    number = int.from_bytes(hashlib.blake2b(problem_text.encode("utf-8"), digest_size=8).digest(), "big")
+    """A short code for an exercise (its problem file's text, comment lines aside: they name
+    where handcalc is installed): the same exercise, the same code on every machine; it cannot
+    be turned back into the exercise or its seed."""
+    exercise = "\n".join(line for line in problem_text.splitlines() if not line.lstrip().startswith("#"))
+    number = int.from_bytes(hashlib.blake2b(exercise.encode("utf-8"), digest_size=8).digest(), "big")
     code = ""
     for _ in range(CODE_LENGTH):
         number, digit = divmod(number, len(CODE_ALPHABET))
