@@ -28,10 +28,11 @@ def test_the_generated_page_is_what_its_command_prints(name):
 
 
 def test_the_readme_shows_each_use_with_a_real_output():
-    """The README's examples include run on the classic sample, check and practice."""
+    """The README shows run on the classic sample and check as real output, and a worksheet."""
     readme = [e.spec for e in EXAMPLES if e.path.name == "README.md"]
-    assert "handcalc run samples/self_attention.yaml --format text (COLUMNS=100)" in readme
-    assert any(spec.startswith("handcalc check ") for spec in readme)
+    assert any(spec.startswith("handcalc run samples/self_attention.yaml ") for spec in readme)
+    assert any(spec.startswith("handcalc check samples/self_attention.yaml ") for spec in readme)
+    assert "](docs/worksheet.png)" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_a_drifted_example_is_found_and_rewritten(tmp_path, monkeypatch):
