@@ -427,3 +427,25 @@ def test_gradescope_refuses_to_overwrite_and_reports_bad_input(tmp_path):
     bad.write_text("X: [[1, 2]\n")
     result = cli_runner().invoke(app, ["gradescope", str(bad), "-o", str(tmp_path / "a.zip")])
     assert result.exit_code == 3 and result.stderr.startswith(f"Error: {bad}:") and len(result.stderr.splitlines()) == 1
+
+
+def test_gradescope_class_finds_a_student_by_the_rosters_email_column(tmp_path):
+    """A roster of school ids with an email column: Gradescope knows the student by email."""
+    from test_class_loop import filled, make_class, truth, yaml_load
+
+    folder = make_class(tmp_path, "id,name,email\ns01,Ada Lovelace,ada@example.edu\ns02,Alan Turing,\n")
+    students = yaml_load(folder / "class.yaml")["students"]
+    assert students[0]["email"] == "ada@example.edu" and "email" not in students[1]
+    archive = tmp_path / "autograder.zip"
+    assert cli_runner().invoke(app, ["gradescope", str(folder / "class.yaml"), "-o", str(archive)]).exit_code == 0
+    root = tmp_path / "root"
+    with zipfile.ZipFile(archive) as unpacked:
+        unpacked.extractall(root / "source")
+    steps = truth(folder, "s01")
+    (root / "submission").mkdir()
+    filled(folder / "answers" / "s01.yaml", {"A": steps["A"], "Z": steps["Z"]}, root / "submission" / "answers.yaml")
+    user = {"email": "ADA@example.edu", "id": 31, "name": "Ada"}
+    (root / "submission_metadata.json").write_text(json.dumps(dict(METADATA, users=[user])))
+    results = grade(root)
+    assert results["output"].startswith("Ada Lovelace, exercise ")
+    assert results["score"] == np.asarray(steps["A"]).size + np.asarray(steps["Z"]).size

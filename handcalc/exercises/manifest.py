@@ -26,7 +26,7 @@ from handcalc.errors import HandcalcError, SchemaError
 from handcalc.exercises.class_set import Exercise
 
 NAME = "class.yaml"
-STUDENT_KEYS = ("id", "name", "variant", "seed", "problem")
+STUDENT_KEYS = ("id", "name", "email", "variant", "seed", "problem")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Entry:
     variant: str
     problem: Path
     seed: int | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def manifest_text(
     lines.append("students:")
     for exercise in exercises:
         student = exercise.student
-        entry = {"id": student.id, "name": student.name, "variant": exercise.code}
+        entry = {"id": student.id, "name": student.name, **({"email": student.email} if student.email else {}),
+                 "variant": exercise.code}  # fmt: skip
         if exercise.seed is not None:
             entry["seed"] = exercise.seed
         entry["problem"] = problem_path(student.id)
@@ -155,9 +157,10 @@ def read_manifest(path: Path) -> Manifest:
         if item["id"] in seen:
             raise fail(f"duplicate id {item['id']!r}", item, "id")
         seen.add(item["id"])
-        seed = item.get("seed")
+        seed, email = item.get("seed"), item.get("email")
         students.append(Entry(item["id"], str(item.get("name") or ""), str(item.get("variant") or ""),
-                              path.parent / item["problem"], seed if isinstance(seed, int) else None))  # fmt: skip
+                              path.parent / item["problem"], seed if isinstance(seed, int) else None,
+                              email if isinstance(email, str) and email else None))  # fmt: skip
     return Manifest(file, tuple(students), tuple(blanks), precision)
 
 

@@ -31,12 +31,14 @@ class RosterError(HandcalcError):
 
 @dataclass(frozen=True)
 class Student:
-    """A row of the roster: ``seed`` is the one the ``seed`` column gives (None: derived)."""
+    """A row of the roster: ``seed`` is the one the ``seed`` column gives (None: derived),
+    ``email`` the one the ``email`` column gives (a platform finds the student by it)."""
 
     id: str
     name: str
     line: int
     seed: int | None = None
+    email: str | None = None
 
 
 def read_roster(path: str | Path) -> list[Student]:
@@ -62,7 +64,7 @@ def parse_roster(text: str, file: str = "<roster>") -> list[Student]:
     for wanted in ("id", "name"):
         if wanted not in columns:
             raise RosterError(f"has no {wanted!r} column; the header row is {','.join(header)!r}").located(file, line, 1)
-    where = {name: columns.index(name) for name in ("id", "name", "seed") if name in columns}
+    where = {name: columns.index(name) for name in ("id", "name", "seed", "email") if name in columns}
     students: list[Student] = []
     seen: dict[str, tuple[int, str]] = {}  # by the id in any case: the line and id first seen
     for line, cells, raw in rows[1:]:
@@ -90,7 +92,8 @@ def parse_roster(text: str, file: str = "<roster>") -> list[Student]:
                     file, line, _column(raw, where["seed"])
                 )
             seed = int(text_seed)
-        students.append(Student(id_, cells[where["name"]].strip(), line, seed))
+        email = cells[where["email"]].strip() if "email" in where else ""
+        students.append(Student(id_, cells[where["name"]].strip(), line, seed, email or None))
     if not students:
         raise RosterError("has a header row but no students").located(file, line, 1)
     return students

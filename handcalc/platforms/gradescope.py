@@ -164,20 +164,23 @@ def _grade(root: Path) -> dict:
 
 def _student(students, metadata: Path):
     """The roster's entry for the person who submitted: their email, student id (``sid``)
-    or Gradescope id in ``submission_metadata.json`` equal to a roster id."""
+    or Gradescope id in ``submission_metadata.json`` equal to a roster id, or their email
+    equal to a roster email."""
     try:
         users = json.loads(metadata.read_text(encoding="utf-8"))["users"]
         keys = [str(user[key]).casefold() for user in users for key in ("email", "sid", "student_id", "id") if user.get(key)]
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise _Unmarked(f"The autograder cannot tell who submitted ({metadata.name}: {error}). Please tell your teacher.") from None
-    by_id = {entry.id.casefold(): entry for entry in students}
+    by_id = {entry.email.casefold(): entry for entry in students if entry.email}
+    by_id |= {entry.id.casefold(): entry for entry in students}
     for key in keys:
         if key in by_id:
             return by_id[key]
     who = ", ".join(str(user.get("email") or user.get("name") or user.get("id")) for user in users) or "no one"
     raise _Unmarked(
         f"You ({who}) are not on this class's roster, so there is no exercise to mark your answers against. "
-        "Please tell your teacher: the roster's id column holds each student's email or student id."
+        "Please tell your teacher: the roster's email column (or its id column) holds each student's email, "
+        "or its id column their student id."
     )
 
 
