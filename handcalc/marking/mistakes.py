@@ -21,24 +21,28 @@ from handcalc.trace import INPUT, Trace
 
 class _Points:
     """Each step of a chain as one matrix per file (the middle of its candidates' hull),
-    and how far a computation from rounded numbers may land from it (its widest half-width)."""
+    and how far a computation from rounded numbers may land from it (its widest half-width);
+    each worked out once, when first asked for."""
 
     def __init__(self, chain: dict[str, Interval], files: int) -> None:
-        self.chain, self.files, self.done = chain, files, {}
+        self.chain, self.files, self.hulls, self.done = chain, files, {}, {}
+
+    def hull(self, name: str) -> Interval:
+        if name not in self.hulls:
+            self.hulls[name] = self.chain[name].hull()
+        return self.hulls[name]
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self.done:
-            hull = self.chain[name].hull()
-            mid = hull.mid[:, 0]
+            mid = self.hull(name).mid[:, 0]
             self.done[name] = np.broadcast_to(mid, (self.files, *mid.shape[1:]))
         return self.done[name]
 
-
-def slack(interval: Interval, files: int) -> np.ndarray:
-    """Per file (F, 1, …): the widest half-width of a recomputed step."""
-    rad = interval.hull().rad[:, 0]
-    rad = np.where(np.isfinite(rad), rad, 0.0).reshape(rad.shape[0], -1).max(axis=1)
-    return np.broadcast_to(rad, (files,))
+    def slack(self, name: str) -> np.ndarray:
+        """Per file (F,): the widest half-width of the step."""
+        rad = self.hull(name).rad[:, 0]
+        rad = np.where(np.isfinite(rad), rad, 0.0).reshape(rad.shape[0], -1).max(axis=1)
+        return np.broadcast_to(rad, (self.files,))
 
 
 def diagnoses(trace: Trace, chains: Chains) -> dict[tuple[str, int], str]:
@@ -46,21 +50,23 @@ def diagnoses(trace: Trace, chains: Chains) -> dict[tuple[str, int], str]:
     built from the file's own numbers first, then from its right ones and the truth."""
     found: dict[tuple[str, int], str] = {}
     computed = [step.name for step in trace if step.kind != INPUT]
+    F = len(next(iter(chains.batches.values())).answered) if chains.batches else 0
+    # each chain's points, worked out once for every step diagnosed (the chains are final)
+    chain_points = [(_Points(chains.own, F), _Points(chains.own_recomputed, F)),
+                    (_Points(chains.right, F), _Points(chains.right_recomputed, F))]
     for name, batch in chains.batches.items():
-        F = len(batch.answered)
         wrong = (chains.verdicts[name] == W).reshape(F, -1).any(axis=1) & batch.answered
         for f in np.flatnonzero(wrong & batch.transposed):
             found[(name, int(f))] = SENTENCES["transposed"].format(step=short(name))
         todo = np.flatnonzero(wrong & ~batch.transposed)
-        for values, recomputed in ((chains.own, chains.own_recomputed), (chains.right, chains.right_recomputed)):
+        for points, recomputed in chain_points:
             if not todo.size:
                 break
-            points = _Points(values, F)
             theirs = {step: points[step][todo] for step in computed if step != name}
-            truth = _Points({name: recomputed[name]}, F)[name][todo]
+            truth = recomputed[name][todo]
             theirs[name] = truth
             matches = _matcher(batch.given[todo], batch.places[todo], np.asarray(trace[name].value, dtype=float),
-                               slack(recomputed[name], F)[todo])  # fmt: skip
+                               recomputed.slack(name)[todo])  # fmt: skip
             open_ = ~matches(truth)  # what follows from their numbers is no mistake
             for sentence, candidate in candidates(trace, name, theirs):
                 candidate = np.broadcast_to(candidate, truth.shape)
