@@ -80,14 +80,10 @@ def _pdfs(exercises, sheets, keys, paper: str, fillable: bool) -> dict[str, byte
     files = {"key.pdf": pdf(keys, paper)}
     if not fillable:
         return files | {"sheets.pdf": pdf(sheets, paper)}
-    from handcalc.render.pdf_form import fillable_forms
-
-    parts = pdf_parts(sheets, paper, boxes=True)
-    identities = [{"id": exercise.student.id, "variant": exercise.code} for exercise in exercises]
-    forms = [form for students, (data, starts, boxes) in parts
-             for form in fillable_forms(data, starts, boxes, [identities[k] for k in students])]  # fmt: skip
+    parts = pdf_parts(sheets, paper, forms=[{"id": exercise.student.id, "variant": exercise.code} for exercise in exercises])
+    forms = [form for _, part in parts for form in part]
     files |= {f"fillable/{exercise.student.id}.pdf": form for exercise, form in zip(exercises, forms, strict=True)}
-    return files | {"sheets.pdf": joined([data for _, (data, _, _) in parts])}
+    return files | {"sheets.pdf": joined([data for data, _ in parts])}
 
 
 def _check_folder(output: Path, force: bool) -> None:

@@ -17,7 +17,7 @@ READ_ONLY, HIDDEN, PRINT = 1, 2, 4  # the field flag (Ff) and the annotation fla
 def fillable_forms(data: bytes, starts: Sequence[int], boxes: Sequence[Mapping], identities: Sequence[Mapping[str, str]]) -> list[bytes]:
     """Each sheet of the PDF ``data`` as its own form: sheet k's pages run from ``starts[k]``
     (0-based) to the next sheet's; ``boxes`` are the corners of the answer boxes (see
-    :func:`handcalc.render.typst.pdf_with_boxes`); ``identities[k]`` the hidden fields of
+    :func:`handcalc.render.typst.compile_with_boxes`); ``identities[k]`` the hidden fields of
     sheet k (``{"id": …, "variant": …}``)."""
     import io
 

@@ -14,7 +14,7 @@ markup, so ``#``, ``$``, ``*``, ``_``, ``@`` and ``<`` print as themselves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from handcalc.errors import HandcalcError
 from handcalc.render import COMBINING, head_changes
@@ -60,26 +60,38 @@ def pdf(sheets: Sequence[Worksheet], paper: str = "a4") -> bytes:
     Typst keeps what it laid out in memory until its process ends, so a large class set is
     compiled in parts (:func:`pdf_parts`), each in a process of its own, two at a time, and
     the parts' pages joined in order."""
-    return joined([data for _, data in pdf_parts(sheets, paper)])
+    return joined(pdf_parts(sheets, paper))
 
 
 PART_SOURCE = 300_000  # characters of Typst source: about 20 sheets of a class set, under 200 MB to lay out
 PER_PART = 10  # sheets at most in a part: Typst's time and memory grow faster than its pages
 
 
-def pdf_parts(sheets: Sequence[Worksheet], paper: str = "a4", boxes: bool = False) -> list[tuple[list[int], object]]:
+def pdf_parts(sheets: Sequence[Worksheet], paper: str = "a4", forms: Sequence[Mapping[str, str]] | None = None) -> list:
     """The PDF of ``sheets`` in consecutive parts of whole sheets (:func:`_parts`), every part
-    set on the page of the whole document (the same boxes for everyone), as (the sheets'
-    indices, the part): each part as :func:`compile_source` gives it, or with ``boxes`` as
-    :func:`compile_with_boxes` does. One part is compiled here; more, each in a process of
-    its own, two at a time (:func:`_compiled`)."""
+    set on the page of the whole document (the same boxes for everyone): each part's bytes,
+    or with ``forms`` (sheet k's hidden fields ``forms[k]``, see
+    :func:`handcalc.render.pdf_form.fillable_forms`) (the part's bytes, each of its sheets as
+    a fillable form). One part is made here; more, each in a process of its own, two at a
+    time (:func:`_compiled`)."""
     if paper not in PAPERS:
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
     page = document_page(sheets, paper)
     bodies = [_sheet(sheet, page) for sheet in sheets]
     parts = _parts(bodies)
-    sources = [_document(_title_of(sheets), page, [bodies[k] for k in part], boxes) for part in parts]
-    return list(zip(parts, _compiled(compile_with_boxes if boxes else compile_source, sources)))
+    sources = [_document(_title_of(sheets), page, [bodies[k] for k in part], forms is not None) for part in parts]
+    if forms is None:
+        return _compiled(compile_source, sources)
+    return _compiled(_with_forms, [(text, [forms[k] for k in part]) for text, part in zip(sources, parts)])
+
+
+def _with_forms(part: tuple[str, list]) -> tuple[bytes, list[bytes]]:
+    """A part's source (made with ``boxes``) compiled, and each of its sheets as a form."""
+    from handcalc.render.pdf_form import fillable_forms
+
+    text, identities = part
+    data, starts, boxes = compile_with_boxes(text)
+    return data, fillable_forms(data, starts, boxes, identities)
 
 
 def _parts(bodies: Sequence[str]) -> list[list[int]]:
@@ -96,7 +108,7 @@ def _parts(bodies: Sequence[str]) -> list[list[int]]:
     return parts
 
 
-def _compiled(compile, sources: list[str]) -> list:
+def _compiled(compile, sources: list) -> list:
     """``compile`` (a function of this module) of each source: one here, more each in a fresh
     process, two at a time. The processes are forks of this one while Typst (whose threads a
     fork would not carry over) has not been loaded here, as in a command's run; else a fork
@@ -138,12 +150,6 @@ def joined(pdfs: Sequence[bytes]) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
-
-
-def pdf_with_boxes(sheets: Sequence[Worksheet], paper: str = "a4", page: Page | None = None) -> tuple[bytes, list[int], list[dict]]:
-    """The compiled PDF of ``sheets`` (the same pages as :func:`pdf`) with where its sheets
-    and answer boxes lie, as :func:`compile_with_boxes` gives them."""
-    return compile_with_boxes(source(sheets, paper, boxes=True, page=page))
 
 
 def compile_with_boxes(text: str) -> tuple[bytes, list[int], list[dict]]:
