@@ -15,27 +15,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 
 def timed(args: list[str], runs: int) -> tuple[float, float]:
-    """The median time of the command, and its peak memory (MB) over the runs."""
+    """The median time of the command, and its peak memory (MiB) over the runs: the resident
+    memory of its whole process tree (the processes that compile its PDFs included), sampled
+    every 10 ms as benchmarks/worksheet_bounds.py does."""
+    from worksheet_bounds import measure
+
     times, peak = [], 0.0
     for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.Popen([sys.executable, "-m", "handcalc", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, _, usage = os.wait4(done.pid, 0)
-        times.append(time.perf_counter() - start)
-        peak = max(peak, usage.ru_maxrss / 1024)
-        if done.wait() not in (0, 1):
-            sys.exit(done.stderr.read().decode())
+        seconds, mib, status, error = measure(args)
+        times.append(seconds)
+        peak = max(peak, mib)
+        if status not in (0, 1):
+            sys.exit(error)
     return statistics.median(times), peak
 
 
@@ -90,10 +89,10 @@ def main() -> None:
         fillable, fillable_mb = timed([*common, "--fillable", "-o", str(tmp / "week")], options.runs)
         folder = tmp / "week"
         pages = len(__import__("pypdf").PdfReader(folder / "sheets.pdf").pages)
-        print(f"worksheet --roster, {options.students} students: {plain:6.2f} s, {plain_mb:.0f} MB peak "
+        print(f"worksheet --roster, {options.students} students: {plain:6.2f} s, {plain_mb:.0f} MiB peak "
               f"(sheets.pdf {pages} pages, {(folder / 'sheets.pdf').stat().st_size / 1e6:.1f} MB; key.pdf; templates)")  # fmt: skip
         forms = sum(p.stat().st_size for p in (folder / "fillable").iterdir())
-        print(f"  the same with --fillable:      {fillable:6.2f} s, {fillable_mb:.0f} MB peak ({options.students} forms, {forms / 1e6:.1f} MB in all)")
+        print(f"  the same with --fillable:      {fillable:6.2f} s, {fillable_mb:.0f} MiB peak ({options.students} forms, {forms / 1e6:.1f} MB in all)")
         students = YAML(typ="safe").load((folder / "class.yaml").read_text())["students"]
         handed = tmp / "handed"
         handed.mkdir()
@@ -102,7 +101,7 @@ def main() -> None:
         rows = (tmp / "grades.csv").read_text().count("\n") - 1
         print(f"check of {options.students} submissions ({options.students - options.students // 2} YAML, "
               f"{options.students // 2} PDF forms): {marked:6.2f} s, {options.students / marked:.0f} per second, "
-              f"{marked_mb:.0f} MB peak ({rows} rows)")  # fmt: skip
+              f"{marked_mb:.0f} MiB peak ({rows} rows)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -75,18 +75,19 @@ def _exercises(students, problem_file: Path | None, seed: int | None, generator:
 
 def _pdfs(exercises, sheets, keys, paper: str, fillable: bool) -> dict[str, bytes]:
     """sheets.pdf and key.pdf, and with ``fillable`` each student's form, fillable/ID.pdf."""
-    from handcalc.render.pdf_form import fillable_forms, joined
-    from handcalc.render.typst import PER_PART, pdf_parts
+    from handcalc.render.typst import joined, pdf, pdf_parts
 
-    files = {"key.pdf": joined(list(pdf_parts(keys, paper)))}
+    files = {"key.pdf": pdf(keys, paper)}
     if not fillable:
-        return files | {"sheets.pdf": joined(list(pdf_parts(sheets, paper)))}
-    parts = list(pdf_parts(sheets, paper, boxes=True))
+        return files | {"sheets.pdf": pdf(sheets, paper)}
+    from handcalc.render.pdf_form import fillable_forms
+
+    parts = pdf_parts(sheets, paper, boxes=True)
     identities = [{"id": exercise.student.id, "variant": exercise.code} for exercise in exercises]
-    forms = [form for k, (data, starts, boxes) in enumerate(parts)
-             for form in fillable_forms(data, starts, boxes, identities[k * PER_PART : (k + 1) * PER_PART])]  # fmt: skip
+    forms = [form for students, (data, starts, boxes) in parts
+             for form in fillable_forms(data, starts, boxes, [identities[k] for k in students])]  # fmt: skip
     files |= {f"fillable/{exercise.student.id}.pdf": form for exercise, form in zip(exercises, forms, strict=True)}
-    return files | {"sheets.pdf": joined([data for data, _, _ in parts])}
+    return files | {"sheets.pdf": joined([data for _, (data, _, _) in parts])}
 
 
 def _check_folder(output: Path, force: bool) -> None:

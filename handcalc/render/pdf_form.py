@@ -1,4 +1,4 @@
-"""Fillable sheets, and a class's PDFs joined into one: each student's pages of a class's sheets PDF as a PDF form, one text
+"""Fillable sheets: each student's pages of a class's sheets PDF as a PDF form, one text
 field over each answer box (named by :func:`handcalc.marking.pdf_forms.field_name`), and
 the read-only, hidden fields ``id`` and ``variant`` that say whose form it is.
 
@@ -90,21 +90,3 @@ def _field(name: str, value: str, rect, page, flags: int, field_flags: int):
         NameObject("/Rect"): ArrayObject([FloatObject(round(v, 2)) for v in rect]), NameObject("/P"): page,
     })  # fmt: skip
 
-
-def joined(pdfs: Sequence[bytes]) -> bytes:
-    """One PDF of the pages of ``pdfs``, in order, with the first one's title."""
-    import io
-
-    from pypdf import PdfReader, PdfWriter
-
-    if len(pdfs) == 1:
-        return pdfs[0]
-    writer = PdfWriter()
-    for k, data in enumerate(pdfs):
-        reader = PdfReader(io.BytesIO(data))
-        if k == 0 and reader.metadata:
-            writer.add_metadata(dict(reader.metadata))
-        writer.append(reader)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()

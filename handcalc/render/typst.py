@@ -14,7 +14,7 @@ markup, so ``#``, ``$``, ``*``, ``_``, ``@`` and ``<`` print as themselves.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from handcalc.errors import HandcalcError
 from handcalc.render import COMBINING, head_changes
@@ -58,30 +58,37 @@ def pdf(sheets: Sequence[Worksheet], paper: str = "a4") -> bytes:
     """The compiled PDF of ``sheets``; a Typst error is one ``TypstCompileError``.
 
     Typst keeps what it laid out in memory until its process ends, so a large class set is
-    compiled in parts of at most :data:`PART_SOURCE` characters of source (whole sheets),
-    each in a process of its own, two at a time, and the parts' pages joined in order."""
+    compiled in parts (:func:`pdf_parts`), each in a process of its own, two at a time, and
+    the parts' pages joined in order."""
+    return joined([data for _, data in pdf_parts(sheets, paper)])
+
+
+PART_SOURCE = 300_000  # characters of Typst source: about 20 sheets of a class set, under 200 MB to lay out
+PER_PART = 10  # sheets at most in a part: Typst's time and memory grow faster than its pages
+
+
+def pdf_parts(sheets: Sequence[Worksheet], paper: str = "a4", boxes: bool = False) -> list[tuple[list[int], object]]:
+    """The PDF of ``sheets`` in consecutive parts of whole sheets (:func:`_parts`), every part
+    set on the page of the whole document (the same boxes for everyone), as (the sheets'
+    indices, the part): each part as :func:`compile_source` gives it, or with ``boxes`` as
+    :func:`compile_with_boxes` does. One part is compiled here; more, each in a process of
+    its own, two at a time (:func:`_compiled`)."""
     if paper not in PAPERS:
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
     page = document_page(sheets, paper)
     bodies = [_sheet(sheet, page) for sheet in sheets]
-    title = sheets[0].title if sheets else "Worksheet"
-    preamble = _preamble(title, page).replace("MARKED", "false")
     parts = _parts(bodies)
-    if len(parts) == 1:
-        return compile_source(preamble + "\n".join(bodies))
-    return _joined([preamble + "\n".join(bodies[k] for k in part) for part in parts], title)
-
-
-PART_SOURCE = 300_000  # characters of Typst source: about 20 sheets of a class set, under 200 MB to lay out
+    sources = [_document(_title_of(sheets), page, [bodies[k] for k in part], boxes) for part in parts]
+    return list(zip(parts, _compiled(compile_with_boxes if boxes else compile_source, sources)))
 
 
 def _parts(bodies: Sequence[str]) -> list[list[int]]:
-    """The sheets' indices in consecutive parts of at most ``PART_SOURCE`` characters each
-    (a larger sheet is a part of its own)."""
+    """The sheets' indices in consecutive parts of at most ``PART_SOURCE`` characters and
+    ``PER_PART`` sheets each (a larger sheet is a part of its own)."""
     parts: list[list[int]] = [[]]
     size = 0
     for k, body in enumerate(bodies):
-        if parts[-1] and size + len(body) > PART_SOURCE:
+        if parts[-1] and (size + len(body) > PART_SOURCE or len(parts[-1]) >= PER_PART):
             parts.append([])
             size = 0
         parts[-1].append(k)
@@ -89,56 +96,62 @@ def _parts(bodies: Sequence[str]) -> list[list[int]]:
     return parts
 
 
-def _joined(sources: list[str], title: str) -> bytes:
-    """Each source compiled in a fresh process, two at a time, and the PDFs' pages joined in
-    order. The processes are forks of this one while Typst (whose threads a fork would not
-    carry over) has not been loaded here, as in a command's run; else a fork server's."""
-    import io
+def _compiled(compile, sources: list[str]) -> list:
+    """``compile`` (a function of this module) of each source: one here, more each in a fresh
+    process, two at a time. The processes are forks of this one while Typst (whose threads a
+    fork would not carry over) has not been loaded here, as in a command's run; else a fork
+    server's."""
     import multiprocessing
     import sys
     from concurrent.futures import ProcessPoolExecutor
 
-    from pypdf import PdfReader, PdfWriter
-
-    compiled: list[bytes] = []
+    if len(sources) == 1:
+        return [compile(sources[0])]
+    compiled: list = []
     if "typst" not in sys.modules:
         context = multiprocessing.get_context("fork")
         for k in range(0, len(sources), 2):  # a pool per pair: each process compiles once, then its memory is freed
             with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
-                compiled += pool.map(compile_source, sources[k : k + 2])
+                compiled += pool.map(compile, sources[k : k + 2])
     else:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["handcalc.render.typst", "typst"])
         with ProcessPoolExecutor(max_workers=2, mp_context=context, max_tasks_per_child=1) as pool:
-            compiled = list(pool.map(compile_source, sources))
+            compiled = list(pool.map(compile, sources))
+    return compiled
+
+
+def joined(pdfs: Sequence[bytes]) -> bytes:
+    """One PDF of the pages of ``pdfs``, in order, with the first one's title."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    if len(pdfs) == 1:
+        return pdfs[0]
     writer = PdfWriter()
-    for data in compiled:
-        writer.append(PdfReader(io.BytesIO(data)))
-    writer.add_metadata({"/Title": title, "/Author": "handcalc"})
+    for k, data in enumerate(pdfs):
+        reader = PdfReader(io.BytesIO(data))
+        if k == 0 and reader.metadata:
+            writer.add_metadata(dict(reader.metadata))
+        writer.append(reader)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
 
 
-PER_PART = 10  # sheets compiled at once for a class: Typst's time and memory grow faster than its pages
-
-
-def pdf_parts(sheets: Sequence[Worksheet], paper: str = "a4", boxes: bool = False) -> Iterator[tuple]:
-    """The PDF of a class's ``sheets`` in parts of :data:`PER_PART` sheets, every part set on
-    the page of the whole class (the same boxes for everyone): each part as :func:`pdf` gives
-    it, or with ``boxes`` as :func:`pdf_with_boxes` does."""
-    page = document_page(sheets, paper)
-    for k in range(0, len(sheets), PER_PART):
-        part = sheets[k : k + PER_PART]
-        yield pdf_with_boxes(part, paper, page) if boxes else compile_source(source(part, paper, page=page))
-
-
 def pdf_with_boxes(sheets: Sequence[Worksheet], paper: str = "a4", page: Page | None = None) -> tuple[bytes, list[int], list[dict]]:
-    """The compiled PDF of ``sheets`` (the same pages as :func:`pdf`), the first page of each
-    sheet (0-based) and where each answer box lies: ``{"name", "corner", "page", "x", "y"}``,
-    the box's field name (:func:`handcalc.marking.pdf_forms.field_name`), its top-left
-    (corner 0) or bottom-right (corner 1) corner, its 1-based page, and x, y in points from
-    the page's top-left corner."""
+    """The compiled PDF of ``sheets`` (the same pages as :func:`pdf`) with where its sheets
+    and answer boxes lie, as :func:`compile_with_boxes` gives them."""
+    return compile_with_boxes(source(sheets, paper, boxes=True, page=page))
+
+
+def compile_with_boxes(text: str) -> tuple[bytes, list[int], list[dict]]:
+    """The compiled PDF of the Typst source ``text`` (made with ``boxes``), the first page of
+    each sheet (0-based) and where each answer box lies: ``{"name", "corner", "page", "x",
+    "y"}``, the box's field name (:func:`handcalc.marking.pdf_forms.field_name`), its
+    top-left (corner 0) or bottom-right (corner 1) corner, its 1-based page, and x, y in
+    points from the page's top-left corner."""
     import json
     import tempfile
     from pathlib import Path
@@ -147,7 +160,7 @@ def pdf_with_boxes(sheets: Sequence[Worksheet], paper: str = "a4", page: Page | 
 
     with tempfile.TemporaryDirectory() as folder:  # a file, so that one compilation serves the query too
         main = Path(folder) / "sheets.typ"
-        main.write_text(source(sheets, paper, boxes=True, page=page), encoding="utf-8")
+        main.write_text(text, encoding="utf-8")
         try:
             compiler = typst.Compiler(str(main), ignore_system_fonts=True)
             data = compiler.compile(format="pdf", pdf_tags=False)  # as compile_source: untagged
@@ -182,9 +195,17 @@ def source(sheets: Sequence[Worksheet], paper: str = "a4", boxes: bool = False, 
     if paper not in PAPERS:
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
     page = page or document_page(sheets, paper)
-    body = [_sheet(sheet, page) for sheet in sheets]
-    title = sheets[0].title if sheets else "Worksheet"
-    return _preamble(title, page).replace("MARKED", str(boxes).lower()) + "\n".join(body) + "\n#whereabouts()\n"
+    return _document(_title_of(sheets), page, [_sheet(sheet, page) for sheet in sheets], boxes)
+
+
+def _document(title: str, page: Page, bodies: Sequence[str], boxes: bool) -> str:
+    """The Typst source of a document of sheets (their ``bodies``) set on ``page``."""
+    return _preamble(title, page).replace("MARKED", str(boxes).lower()) + "\n".join(bodies) + "\n#whereabouts()\n"
+
+
+def _title_of(sheets: Sequence[Worksheet]) -> str:
+    """The document's title: its first sheet's."""
+    return sheets[0].title if sheets else "Worksheet"
 
 
 # --- the page -------------------------------------------------------------------------------
