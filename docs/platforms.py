@@ -1,4 +1,4 @@
-"""Make the README's pictures of what a student sees on each platform:
+"""Make the pictures of docs/platforms.md: what a student sees on each platform.
 
 - docs/moodle-question.png: the Cloze question of ``handcalc moodle samples/self_attention.yaml
   --blank A,Z``, its sub-questions drawn as the text boxes Moodle puts in their place;
