@@ -312,7 +312,7 @@ def test_autograde_command_writes_results_even_when_the_autograder_is_broken(tmp
 def test_gradescope_usage_errors(tmp_path):
     problem = ROOT / "samples" / "self_attention.yaml"
     for options, hint in ((["--points", "Q=x"], "--points"), (["--blank", "A", "--points", "Z=2"], "--points"),
-                          (["--blank", "nope"], "--blank"), (["--wheel", str(problem)], "--wheel")):  # fmt: skip
+                          (["--blank", "nope"], "--blank"), (["--wheel", str(problem)], "--wheel"), (["--tolerance", "nan"], "--tolerance")):  # fmt: skip
         result = cli_runner().invoke(app, ["gradescope", str(problem), *options, "-o", str(tmp_path / "a.zip")])
         assert result.exit_code == 2 and hint in result.stderr, (options, result.stderr)
     assert not (tmp_path / "a.zip").exists()

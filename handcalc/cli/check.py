@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from handcalc.cli import app
-from handcalc.cli.common import Full, compute_trace, csv_text, emit, errors, finite, output_format, width, write
+from handcalc.cli.common import Ecf, Full, Tolerance, compute_trace, csv_text, emit, errors, output_format, width, write
 from handcalc.errors import HandcalcError
 
 
@@ -23,8 +23,8 @@ class MarksFormat(str, Enum):
 def check(
     problem_file: Annotated[Path, typer.Argument(metavar="PROBLEM", help="The problem YAML file, or a class manifest (class.yaml of worksheet --roster).")],
     answers: Annotated[list[Path], typer.Argument(metavar="ANSWERS...", help="Answers files, filled PDF forms, or folders of them.")],
-    tolerance: Annotated[Optional[float], typer.Option(min=0, metavar="X", callback=finite, help="Right within X, instead of half a unit in the last written place.")] = None,
-    ecf: Annotated[bool, typer.Option("--ecf", help="Give full credit (and exit 0) to cells right from the student's own earlier answers.")] = False,
+    tolerance: Tolerance = None,
+    ecf: Ecf = False,
     report: Annotated[Optional[Path], typer.Option(metavar="CSV", help="Write one row per answers file (per student of a class) to this CSV file.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --report if it exists.")] = False,
     precision: Annotated[int, typer.Option(min=0, max=15, metavar="N", help="Decimals shown for true values.")] = 3,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager, suppress
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -49,6 +49,13 @@ def finite(value: float | None) -> float | None:
     if value is not None and not math.isfinite(value):
         raise typer.BadParameter(f"{value} is not a finite number")
     return value
+
+
+# The marking options of check, practice and gradescope, and the blanks of worksheet, moodle
+# and gradescope, declared once.
+Tolerance = Annotated[Optional[float], typer.Option(min=0, metavar="X", callback=finite, help="Right within X, instead of half a unit in the last written place.")]
+Ecf = Annotated[bool, typer.Option("--ecf", help="Give full credit (and exit 0) to cells right from the student's own earlier answers.")]
+Level = Annotated[Optional[int], typer.Option(min=1, max=3, metavar="N", help="1: only A and Z; 2: from the scores on; 3: everything after the inputs.")]
 
 
 def compute_trace(problem, source: Path | None, exact: bool = False):

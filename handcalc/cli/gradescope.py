@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from handcalc.cli import app
-from handcalc.cli.common import check_output, compute_trace, errors, write
+from handcalc.cli.common import Ecf, Level, Tolerance, check_output, compute_trace, errors, write
 
 
 class Visibility(str, Enum):
@@ -22,9 +22,9 @@ def gradescope(
     problem_file: Annotated[Path, typer.Argument(metavar="PROBLEM", help="The problem YAML file, or a class set's class.yaml.")],
     output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The autograder zip to write.")] = Path("autograder.zip"),
     blank: Annotated[Optional[str], typer.Option(metavar="STEPS", help="The steps asked, e.g. A,Z (default: every computed step).")] = None,
-    level: Annotated[Optional[int], typer.Option(min=1, max=3, metavar="N", help="1: only A and Z; 2: from the scores on; 3: everything after the inputs.")] = None,
-    ecf: Annotated[bool, typer.Option("--ecf", help="Give full credit to cells right from the student's own earlier answers.")] = False,
-    tolerance: Annotated[Optional[float], typer.Option(min=0, metavar="X", help="Right within X, instead of half a unit in the last written place.")] = None,
+    level: Level = None,
+    ecf: Ecf = False,
+    tolerance: Tolerance = None,
     points: Annotated[Optional[str], typer.Option(metavar="STEP=N,...", help="Points of some steps, e.g. A=4,Z=2 (default: one point per cell).")] = None,
     precision: Annotated[int, typer.Option(min=0, max=15, metavar="N", help="Decimals shown for true values.")] = 3,
     visibility: Annotated[Visibility, typer.Option(help="When students see their results: visible, after_due_date, after_published or hidden.")] = Visibility.visible,

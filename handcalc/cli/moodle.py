@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from handcalc.cli import app
-from handcalc.cli.common import check_output, errors, write
+from handcalc.cli.common import Level, check_output, errors, write
 
 
 @app.command()
@@ -14,7 +14,7 @@ def moodle(
     problem_file: Annotated[Optional[Path], typer.Argument(metavar="PROBLEM", help="The problem YAML file (or make problems with --variants/--seed).")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The Moodle XML file to write.")] = ...,
     blank: Annotated[Optional[str], typer.Option(metavar="STEPS", help="The steps to ask for, e.g. A,Z (default: every computed step).")] = None,
-    level: Annotated[Optional[int], typer.Option(min=1, max=3, metavar="N", help="1: only A and Z; 2: from the scores on; 3: everything after the inputs.")] = None,
+    level: Level = None,
     variants: Annotated[Optional[int], typer.Option(min=1, max=500, metavar="N", help="N generated problems, one question each, in one category (for a random question).")] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="S", help="The generator seed of the first variant (S, S+1, ... for the others).")] = None,
     precision: Annotated[Optional[int], typer.Option(min=0, max=15, metavar="N", help="Decimals of the answers (default 3, or the round: of the problem).", show_default=False)] = None,

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from handcalc.cli import app
-from handcalc.cli.common import Full, compute_trace, errors, finite, precision_of, problem_path, width, write
+from handcalc.cli.common import Full, Tolerance, compute_trace, errors, precision_of, problem_path, width, write
 from handcalc.errors import HandcalcError, OutputError, OutputExistsError
 
 INTERRUPTED = 130  # the exit code of a program stopped by Ctrl-C (128 + SIGINT)
@@ -24,7 +24,7 @@ def practice(
     start_at: Annotated[Optional[str], typer.Option("--from", metavar="STEP", help="Start at this step, e.g. scores: it and every step after it.")] = None,
     blank: Annotated[Optional[str], typer.Option(metavar="STEPS", help="Only these steps, e.g. A,Z (default: every step after the inputs).")] = None,
     precision: Annotated[Optional[int], typer.Option(min=0, max=15, metavar="N", help="Decimals shown (default 3, or the round: of the problem).", show_default=False)] = None,
-    tolerance: Annotated[Optional[float], typer.Option(min=0, metavar="X", callback=finite, help="Right within X, instead of half a unit in the last written place.")] = None,
+    tolerance: Tolerance = None,
     save: Annotated[Optional[Path], typer.Option(metavar="FILE", help="Write the entries as an answers file for handcalc check (also on q, Ctrl-C or end of input).")] = None,
     resume: Annotated[Optional[Path], typer.Option(metavar="FILE", help="Continue from this answers file, at its first blank cell.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Let --save overwrite an existing file.")] = False,

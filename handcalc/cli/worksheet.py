@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from handcalc.cli import app
-from handcalc.cli.common import Layout, check_output, compute_trace, errors, output_format, precision_of, write
+from handcalc.cli.common import Layout, Level, check_output, compute_trace, errors, output_format, precision_of, write
 
 
 class SheetFormat(str, Enum):
@@ -34,7 +34,7 @@ def worksheet(
     problem_file: Annotated[Optional[Path], typer.Argument(metavar="PROBLEM", help="The problem YAML file (or make problems with --variants/--seed).")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The file to write: .pdf, .html, .md or .xlsx (- for stdout).")] = ...,
     blank: Annotated[Optional[str], typer.Option(metavar="STEPS", help="The steps to leave blank, e.g. A,Z or h2.A (default: every computed step).")] = None,
-    level: Annotated[Optional[int], typer.Option(min=1, max=3, metavar="N", help="1: only A and Z blank; 2: from the scores on; 3: everything after the inputs.")] = None,
+    level: Level = None,
     key: Annotated[bool, typer.Option("--key", help="The answer key: every blank filled with its answer.")] = False,
     show_work: Annotated[bool, typer.Option("--show-work", help="On the key: the arithmetic of the first cell of each step.")] = False,
     paper: Annotated[Paper, typer.Option(help="a4 or letter.")] = Paper.a4,
