@@ -21,7 +21,6 @@ from pathlib import Path
 CONFIG = "handcalc-autograder.json"
 PROBLEM = "problem.yaml"
 ANSWER_SUFFIXES = (".yaml", ".yml", ".pdf")
-VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 FIX_HINT = (
     "Upload one answers file: your filled PDF form, or a YAML file with each step's name and its matrix, "
     "as in the template (`A: [[0.054, 0.335], [0.446, 0.165]]`; a blank cell is `?`, a masked cell `-inf`)."

@@ -94,8 +94,3 @@ def _cells(sheet: Worksheet, step: Step, style: str) -> np.ndarray:
 
 def _answer(text: str, key: bool, field: str) -> Cell:
     return Cell(text if key else "", ANSWER, field=field)
-
-
-def is_box(cell: Cell) -> bool:
-    """A cell the student writes in (or copies into)."""
-    return cell.style in (ANSWER, COPY)
