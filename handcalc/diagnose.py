@@ -63,7 +63,7 @@ def mistakes(trace: Trace, name: str) -> Iterator[tuple[str, np.ndarray]]:
     layout's orientation, shaped like the step, and different from the truth."""
     truth = _floats(trace[name].value)
     for sentence, candidate in candidates(trace, name):
-        if _differs(candidate, truth):
+        if differs(candidate[None], truth[None])[0]:
             yield sentence, candidate
 
 
@@ -259,13 +259,14 @@ def _shifted(c: _Context) -> Iterator[Candidate]:
         yield "shifted", np.roll(truth, shift, axis=axis - 2), words | {"step": c.step}
 
 
-def _differs(candidate: np.ndarray, truth: np.ndarray) -> bool:
-    """Whether a candidate is a different matrix from the truth (not the same mistake-free
-    numbers, as "not scaled" is when √d_k = 1)."""
+def differs(candidates: np.ndarray, truths: np.ndarray) -> np.ndarray:
+    """Per matrix of a batch (F, *shape), whether a candidate is a different matrix from its
+    truth (not the same mistake-free numbers, as "not scaled" is when √d_k = 1)."""
     with np.errstate(invalid="ignore"):
-        gap = np.abs(candidate - truth)  # nan where both are −∞ (the same cell), ∞ where one is
-    bound = np.where(np.isfinite(truth), 1e-9 * (1 + np.abs(truth)), 0.0)
-    return bool(np.any(gap > bound))
+        gap = np.abs(candidates - truths)  # nan where both are −∞ (the same cell), ∞ where one is
+        bound = np.where(np.isfinite(truths), 1e-9 * (1 + np.abs(truths)), 0.0)
+        far = gap > bound
+    return far.reshape(len(candidates), -1).any(axis=1)
 
 
 def _T(matrix: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from handcalc.diagnose import SENTENCES, candidates
+from handcalc.diagnose import SENTENCES, candidates, differs
 from handcalc.marking.batch import W, Chains
 from handcalc.marking.precision import Interval, agrees
 from handcalc.steps import short
@@ -70,7 +70,7 @@ def diagnoses(trace: Trace, chains: Chains) -> dict[tuple[str, int], str]:
             open_ = ~matches(truth)  # what follows from their numbers is no mistake
             for sentence, candidate in candidates(trace, name, theirs):
                 candidate = np.broadcast_to(candidate, truth.shape)
-                hit = open_ & _differs(candidate, truth) & matches(candidate)
+                hit = open_ & differs(candidate, truth) & matches(candidate)
                 for k in np.flatnonzero(hit):
                     found[(name, int(todo[k]))] = sentence
                 open_ &= ~hit
@@ -94,13 +94,3 @@ def _matcher(given: np.ndarray, places: np.ndarray, truth: np.ndarray, slack: np
         return ok.reshape(F, -1).all(axis=1) & some
 
     return matches
-
-
-def _differs(candidate: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """Per file, whether a candidate differs from what follows from the file's numbers
-    (not the same mistake-free matrix, as "not scaled" is when √d_k = 1)."""
-    with np.errstate(invalid="ignore"):
-        gap = np.abs(candidate - truth)  # nan where both are −∞ (the same cell), ∞ where one is
-        bound = np.where(np.isfinite(truth), 1e-9 * (1 + np.abs(truth)), 0.0)
-        far = gap > bound
-    return far.reshape(len(candidate), -1).any(axis=1)
