@@ -76,7 +76,7 @@ def parse_number(value: object) -> Fraction:
             raise NotANumber("expected a number, found nan (not a number)")
         if math.isinf(value):
             raise NotANumber("expected a finite number, found infinity (too large, or .inf)")
-        return Fraction(repr(float(value)))  # the decimal as written: 0.1 -> 1/10
+        return Fraction(Decimal(repr(float(value))))  # the decimal as written: 0.1 -> 1/10
     if isinstance(value, str):
         return _parse_fraction_text(value)
     number = Fraction(value)

@@ -12,6 +12,12 @@ Only what handcalc's files need is accepted, each refusal placed at ``file:line:
   ``MAX_ITEMS`` items (the largest matrix is 256×256), refused as soon as they are read;
 * integers of more than ``MAX_DIGITS`` digits and numbers outside double precision.
 
+The rows of a large matrix are most of a large file. A row written on one line in flow style,
+``[1, 0, -1]``, is read by a regular expression instead of scalar by scalar: libyaml parses the
+file with each such row replaced by a quoted blank of the same length, and a row is taken only
+where libyaml finds its blank as a node. Anything else, or any error, and the file is parsed
+again as written, so what is read and every message are the same either way.
+
 Plain scalars are resolved as YAML 1.2 (``1e3`` is a number, ``yes`` is text); dates are
 recognised only so that a message can call them dates.
 """
@@ -23,6 +29,7 @@ import os
 import re
 import stat
 from contextlib import contextmanager
+from functools import cached_property
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -42,6 +49,13 @@ BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": F
 INTEGER = re.compile(r"[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+|0b[01_]+")
 FLOAT = re.compile(r"[-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?")
 SPECIAL_FLOAT = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+# a flow row on one line of plain numbers (each begins with a digit, a sign or a point), and
+# its items; line breaks other than \n would move libyaml's marks away from ours
+ROW = re.compile(r"\[ *[-+.]?[0-9.][-+.0-9_eE]*(?: *, *[-+.]?[0-9.][-+.0-9_eE]*)* *\]")
+ROW_ITEM = re.compile(r"[^ ,\[\]]+")
+OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
+ROWS_FROM = 16_384  # characters: below, reading a file scalar by scalar is as fast
+SHORT_NUMBER = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
 DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}.*)?")
 
 
@@ -162,6 +176,31 @@ class Sequence(list):
         return _place(self.marks[index])
 
 
+class _Row(Sequence):
+    """A row read by ``ROW``: where each item was written is found only when asked."""
+
+    def __init__(self, items, mark, text: str) -> None:
+        list.__init__(self, items)
+        self.mark, self.text = mark, text
+
+    @cached_property
+    def marks(self) -> list:
+        return [_Mark(self.mark.line, self.mark.column + found.start()) for found in ROW_ITEM.finditer(self.text)]
+
+
+class _Mark:
+    """A 0-based place, as the parser gives one."""
+
+    __slots__ = ("line", "column")
+
+    def __init__(self, line: int, column: int) -> None:
+        self.line, self.column = line, column
+
+
+class _NotRows(Exception):
+    """The rows of a file cannot be read by ``ROW``: it is read scalar by scalar."""
+
+
 def _place(mark) -> tuple[int, int]:
     return mark.line + 1, mark.column + 1
 
@@ -176,6 +215,11 @@ def compose(text: str, file: str, keys: str = "names", scalar: Callable | None =
     from ruamel.yaml.error import YAMLError
 
     with no_collection():
+        if len(text) >= ROWS_FROM and not OTHER_BREAKS.search(text):
+            try:
+                return _Composer(file, scalar, keys, pairs).run_with_rows(text)
+            except (HandcalcError, YAMLError, RecursionError, _NotRows):
+                pass  # read again as written: the same document, or the error at its place
         try:
             return _Composer(file, scalar, keys, pairs).run(_parser(text), text)
         except (YAMLError, RecursionError) as error:
@@ -216,7 +260,37 @@ class _Composer:
     def refuse(self, error: HandcalcError, mark) -> HandcalcError:
         return error.located(self.file, *_place(mark))
 
-    def run(self, next_event, document: str) -> Any:
+    def run_with_rows(self, text: str) -> Any:
+        """The document of ``text``, its one-line flow rows of numbers read by ``ROW``."""
+        pieces, rows, start, line, line_start = [], {}, 0, 0, 0
+        for match in ROW.finditer(text):
+            at = match.start()
+            line += text.count("\n", start, at)
+            line_start = text.rfind("\n", 0, at) + 1
+            rows[line, at - line_start] = match.group()
+            pieces += [text[start:at], '"', " " * (match.end() - at - 2), '"']
+            start = match.end()
+        pieces.append(text[start:])
+        document = self.run(_parser("".join(pieces)), text, rows)
+        if rows:  # a row inside a comment or a scalar: not a node
+            raise _NotRows
+        return document
+
+    def row(self, text: str, mark) -> Sequence:
+        """A row read by ``ROW``, resolved as its plain scalars would be."""
+        items = text[1:-1].replace(" ", "").split(",")  # ROW allows only spaces between items
+        if len(items) > MAX_ITEMS:
+            raise _NotRows
+        if self.scalar is not None:
+            line, column = mark.line + 1, mark.column + 1
+            places = [column + found.start() for found in ROW_ITEM.finditer(text)]
+            return _Row([self.scalar(item, False, line, at) for item, at in zip(items, places)], mark, text)
+        values = list(map(self.seen.get, items))
+        if None in values:  # an item not read before (a number is never None)
+            values = [self.resolved(item, mark) if value is None else value for item, value in zip(items, values)]
+        return _Row(values, mark, text)
+
+    def run(self, next_event, document: str, rows: dict | None = None) -> Any:
         from ruamel.yaml.events import (
             AliasEvent,
             DocumentStartEvent,
@@ -242,6 +316,12 @@ class _Composer:
                 mark = event.start_mark
                 if event.anchor is not None or event.ctag is not None:
                     self.refuse_feature(event, mark)
+                if rows and event.style == '"' and (row := rows.pop((mark.line, mark.column), None)):
+                    if len(stack) > MAX_DEPTH or (is_mapping and len(items) % 2 == 0):
+                        raise _NotRows  # refused as a list, where it is read as written
+                    add_item(self.row(row, mark))
+                    add_mark(mark)
+                    continue
                 text, plain = event.value, not event.style
                 if make is not None:
                     value = make(text, not plain, mark.line + 1, mark.column + 1)
@@ -354,6 +434,8 @@ def _version_error(version, text: str, file: str) -> HandcalcError:
 def resolve(text: str) -> Any:
     """A plain scalar as YAML 1.2 reads it: None, a boolean, an int, a float, a date or
     text. Integers are bounded in digits and floats in range, before any conversion."""
+    if SHORT_NUMBER.fullmatch(text):  # most of a matrix: in range by its length alone
+        return float(text) if "." in text else int(text)
     if text in NULLS:
         return None
     if text in BOOLEANS:

@@ -475,12 +475,21 @@ def test_usage_errors_exit_2(tmp_path, args, mentions):
     assert "Traceback" not in result.stdout + result.stderr
     assert result.stdout == ""
     assert mentions in result.stderr
+    assert_one_usage_line(result.stderr, "handcalc run -h")
+
+
+def assert_one_usage_line(stderr: str, help_command: str) -> None:
+    """One ``Error:`` line that names the help to read: no usage block above it."""
+    assert stderr.count("\n") == 1 and stderr.startswith("Error: "), stderr
+    assert f"(see '{help_command}')" in stderr, stderr
 
 
 def test_unknown_command_exits_2():
     result = runner.invoke(app, ["sing"])
     assert result.exit_code == 2
     assert "Traceback" not in result.stdout + result.stderr
+    assert_one_usage_line(result.stderr, "handcalc -h")
+    assert "'sing'" in result.stderr
 
 
 # --- --output ---------------------------------------------------------------------------

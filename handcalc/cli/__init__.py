@@ -4,9 +4,11 @@ This package is the only part of handcalc that owns a Console, writes files or c
 ``typer.Exit``; each command's wiring is a module of its own.
 """
 
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
+from typer._click.exceptions import ClickException, UsageError
 from typer.core import TyperGroup
 
 from handcalc import __version__
@@ -35,6 +37,22 @@ COMMANDS = {
 }  # fmt: skip
 
 
+class _UsageError(ClickException):
+    """A usage error (an unknown option, a bad value) shown as one ``Error:`` line; Click's
+    own adds the usage and a hint on three more."""
+
+    exit_code = 2
+
+
+@contextmanager
+def _usage_in_one_line():
+    try:
+        yield
+    except UsageError as error:
+        where = f" (see '{error.ctx.command_path} -h')" if error.ctx is not None else ""
+        raise _UsageError(" ".join(error.format_message().split()).rstrip(".") + where) from None
+
+
 class _Commands(TyperGroup):
     """The command group, each command's module imported only when the command is used."""
 
@@ -52,6 +70,14 @@ class _Commands(TyperGroup):
                     self.add_command(get_command_from_info(info, pretty_exceptions_short=True, rich_markup_mode=None),
                                      command_name)
         return self.commands.get(name)
+
+    def make_context(self, *args, **kwargs):
+        with _usage_in_one_line():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with _usage_in_one_line():
+            return super().invoke(ctx)
 
     def format_commands(self, ctx, formatter) -> None:
         """The listing of --help, from COMMANDS: no command module is imported for it."""
