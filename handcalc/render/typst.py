@@ -72,7 +72,7 @@ def pdf(sheets: Sequence[Worksheet], paper: str = "a4") -> bytes:
 
 
 PART_SOURCE = 300_000  # characters of Typst source in a part at most (a class set's sheet has ~16,000)
-PER_PART = 15  # sheets at most in a part: ~130 MB to lay out (Typst's time and memory grow faster than its pages)
+PER_PART = 10  # sheets at most in a part: ~100 MB to lay out (Typst's time and memory grow faster than its pages)
 CHUNK_CELLS = 5_000  # cells of a sheet laid out at once at most: ~100 MB to lay out
 
 
