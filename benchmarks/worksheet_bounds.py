@@ -38,7 +38,7 @@ def tree_rss(root: int) -> int:
                 continue  # it ended meanwhile
             parent[int(entry)], rss[int(entry)] = int(fields[1]), int(fields[21]) * PAGE_KB
     tree = {root}
-    for _ in range(6):  # handcalc, its fork server, the server's workers: a few levels
+    for _ in range(6):  # handcalc and its worker processes: a few levels
         tree |= {pid for pid, up in parent.items() if up in tree}
     return sum(rss.get(pid, 0) for pid in tree)
 

@@ -200,6 +200,19 @@ def format_number(x: float | Fraction, precision: int = 3) -> str:
     return text.lstrip("-") if float(text) == 0 else text  # no "-0.000"
 
 
+def format_numbers(values, precision: int = 3):
+    """:func:`format_number` of every cell of an array, as an array of str of its shape:
+    each distinct float formatted once (a by-hand matrix has few), exact cells one by one."""
+    import numpy as np
+
+    values = np.asarray(values)
+    if values.dtype == object:  # Fractions (and −∞): 1/2 is not 0.5 in print, so none is merged
+        return np.array([format_number(x, precision) for x in values.ravel().tolist()], dtype=object).reshape(values.shape)
+    distinct, where = np.unique(values, return_inverse=True)  # 0.0 and -0.0 are merged: both print 0
+    texts = np.array([format_number(x, precision) for x in distinct.tolist()], dtype=object)
+    return texts[where.ravel()].reshape(values.shape)
+
+
 def _fixed(x: float, precision: int) -> str:
     """``x`` to ``precision`` decimals, halves away from zero on the number it stands for."""
     text = f"{x:.{precision}f}"

@@ -161,27 +161,79 @@ def test_a_problem_too_large_to_print_is_refused_in_one_line(tmp_path):
     assert not out.exists()
 
 
-def test_a_class_set_compiled_in_parts_is_the_whole_set_in_order(tmp_path, monkeypatch):
-    """Parts compiled in processes of their own (memory freed) make the same pages, in order."""
-    import handcalc.render.typst as typst_render
-
-    whole, parted = tmp_path / "whole.pdf", tmp_path / "parted.pdf"
-    args = ["worksheet", "--variants", "3", "--seed", "11", "--level", "1", "--tokens", "3"]
-    assert runner.invoke(app, [*args, "-o", str(whole)]).exit_code == 0
-    monkeypatch.setattr(typst_render, "PART_SOURCE", 1)  # every sheet a part of its own
-    assert typst_render._parts(["a", "b", "c"]) == [[0], [1], [2]]
-    result = runner.invoke(app, [*args, "-o", str(parted)])
-    assert result.exit_code == 0, result.output
-    pages = lambda path: pdf_text(path, "-layout").split("\f")  # noqa: E731
-    assert [" ".join(p.split()) for p in pages(parted)] == [" ".join(p.split()) for p in pages(whole)]
-    order = [re.search(r"Variant (V\d+)", p)[1] for p in pages(parted) if "Variant" in p]
-    assert order == sorted(order) and set(order) == {"V01", "V02", "V03"}
+def _same_pages(parted, whole) -> None:
+    """The two PDFs have the same pages, word for word, and ``parted`` is a valid PDF."""
+    pages = lambda path: [" ".join(p.split()) for p in pdf_text(path, "-layout").split("\f")]  # noqa: E731
+    assert pages(parted) == pages(whole)
     check = subprocess.run(["qpdf", "--check", str(parted)], capture_output=True, text=True)
     assert check.returncode == 0 and "WARNING" not in check.stdout + check.stderr
-    # a command's own run, where Typst is not loaded yet: its parts are compiled in forks
-    forked = tmp_path / "forked.pdf"
-    script = ("import sys, handcalc.render.typst as t; t.PART_SOURCE = 1; assert 'typst' not in sys.modules; "
-              "from handcalc.cli import main; sys.argv = ['handcalc', *sys.argv[1:]]; main()")  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", script, *args, "-o", str(forked)], capture_output=True, text=True)
+
+
+def _whole(sheets, path) -> None:
+    """``sheets`` compiled at once, in one Typst document, here."""
+    from handcalc.render.typst import compile_source, source
+
+    path.write_bytes(compile_source(source(sheets)))
+
+
+def test_a_class_set_compiled_in_parts_is_the_whole_set_in_order(tmp_path, monkeypatch):
+    """Parts compiled in worker processes of their own (memory freed) make the same pages, in
+    order, as the whole set compiled at once; and so do a command's own run's."""
+    import handcalc.render.typst as typst_render
+    from handcalc.cli.worksheet import _sheets
+    from handcalc.render import shown_sheets
+
+    args = ["--variants", "3", "--seed", "11", "--level", "1", "--tokens", "3"]
+    whole, parted = tmp_path / "whole.pdf", tmp_path / "parted.pdf"
+    _whole(shown_sheets(_sheets(None, 3, 11, {"tokens": 3}, None, 1, False, False, None)), whole)
+    monkeypatch.setattr(typst_render, "PART_SOURCE", 1)  # every sheet a part of its own
+    parts = list(typst_render._jobs(shown_sheets(_sheets(None, 3, 11, {"tokens": 3}, None, 1, False, False, None)),
+                                    typst_render.document_page([], "a4"), None))  # fmt: skip
+    assert len(parts) == 3
+    result = runner.invoke(app, ["worksheet", *args, "-o", str(parted)])
+    assert result.exit_code == 0, result.output
+    _same_pages(parted, whole)
+    order = [re.search(r"Variant (V\d+)", p)[1] for p in pdf_text(parted, "-layout").split("\f") if "Variant" in p]
+    assert order == sorted(order) and set(order) == {"V01", "V02", "V03"}
+    ran = tmp_path / "ran.pdf"  # a command of its own: its parts too are compiled in worker processes
+    done = subprocess.run([sys.executable, "-m", "handcalc", "worksheet", *args, "-o", str(ran)], capture_output=True)
     assert done.returncode == 0, done.stderr
-    assert [" ".join(p.split()) for p in pages(forked)] == [" ".join(p.split()) for p in pages(whole)]
+    _same_pages(ran, whole)
+
+
+def test_a_sheet_too_large_to_lay_out_at_once_is_compiled_in_chunks_numbered_on(tmp_path, monkeypatch):
+    """A sheet cut into chunks (each laid out in a worker process of its own, starting a page
+    before a tall block) has the same pages as when it is laid out at once, and its pages are
+    numbered 1, 2, … across the chunks; the cuts fall where a page starts anyway, so the pages
+    are those of the sheet uncut."""
+    import handcalc.render.typst as typst_render
+
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(problem(12, seed=4)))
+    sheet = build(compute(load_problem(path)), blank_steps(compute(load_problem(path))), key=True)
+    monkeypatch.setattr(typst_render, "CHUNK_CELLS", 150)
+    page = document_page([sheet], "a4")
+    assert len(typst_render._chunks(sheet, page)) >= 3
+    assert len(typst_render._chunks(sheet, page, whole=True)) == 1  # a fillable form's sheet is never cut
+    whole, parted, uncut = tmp_path / "whole.pdf", tmp_path / "parted.pdf", tmp_path / "uncut.pdf"
+    _whole([sheet], whole)
+    parted.write_bytes(typst_render.pdf([sheet]))
+    _same_pages(parted, whole)
+    info = subprocess.run(["pdfinfo", str(parted)], capture_output=True, text=True).stdout
+    footers = [int(n) for n in re.findall(r"handcalc worksheet · page (\d+)", " ".join(pdf_text(parted).split()))]
+    assert footers == list(range(1, int(re.search(r"Pages:\s+(\d+)", info)[1]) + 1))
+    monkeypatch.setattr(typst_render, "CHUNK_CELLS", 10**9)
+    _whole([sheet], uncut)
+    _same_pages(parted, uncut)
+
+
+def test_a_typst_error_in_a_worker_process_is_one_line(tmp_path, monkeypatch):
+    import handcalc.render.typst as typst_render
+
+    monkeypatch.setattr(typst_render, "_PREAMBLE", typst_render._PREAMBLE + "\n#let broken = (\n")
+    out = tmp_path / "set.pdf"
+    result = runner.invoke(app, ["worksheet", "--variants", "2", "--seed", "3", "--tokens", "2", "-o", str(out)])
+    assert result.exit_code == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: Typst could not compile the worksheet: ")
+    assert not out.exists()

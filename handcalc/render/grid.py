@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handcalc.numbers import ELLIPSIS, format_number, format_shape
+from handcalc.numbers import ELLIPSIS, NEG_INF, format_number, format_numbers, format_shape
 from handcalc.steps import AXIS_WORD, Ref, short
 from handcalc.trace import PRODUCT, SUMS, Step, Trace
 
@@ -129,8 +129,8 @@ def matrix(block: Block, precision: int, edge: int | None) -> Grid:
     """A labelled matrix with its name in the corner."""
     rows, cols = visible(len(block.rows), _rows(edge), block.keep[0]), visible(len(block.cols), edge, block.keep[1])
     grid = [[Cell(block.name, NAME, True), *_labels(block.cols, cols)]]
-    for i in rows:
-        grid.append([_row_label(block.rows, i), *_values(block, i, cols, precision)])
+    for i, values in zip(rows, _values(block, rows, cols, precision)):
+        grid.append([_row_label(block.rows, i), *values])
     return grid
 
 
@@ -142,13 +142,14 @@ def product(L: Block, R: Block, C: Block, precision: int, edge: int | None) -> G
     )
     pad = [BLANK] * len(inner)
     grid = [[BLANK, *pad, Cell(R.name, NAME), BAR, *_labels(R.cols, cols)]]
-    for k in inner:
-        grid.append([BLANK, *pad, _row_label(R.rows, k, left=False), BAR, *_values(R, k, cols, precision)])
+    for k, values in zip(inner, _values(R, inner, cols, precision)):
+        grid.append([BLANK, *pad, _row_label(R.rows, k, left=False), BAR, *values])
     grid.append([DASH, *[DASH] * len(inner), DASH, CROSS, *[DASH] * len(cols)])
     grid.append([Cell(L.name, NAME, True), *_labels(L.cols, inner), Cell(C.name, NAME), BAR, *_labels(C.cols, cols)])
-    for i in rows:  # L's row i beside C's row i, each with its own label (x1 … and q1 …), once if the same
+    left, right = _values(L, rows, inner, precision), _values(C, rows, cols, precision)
+    for i, l_i, c_i in zip(rows, left, right):  # L's row i beside C's row i, each with its own label (x1 … and q1 …), once if the same
         own = BLANK if i is None or C.rows[i] == L.rows[i] else _row_label(C.rows, i, left=False)
-        grid.append([_row_label(L.rows, i), *_values(L, i, inner, precision), own, BAR, *_values(C, i, cols, precision)])
+        grid.append([_row_label(L.rows, i), *l_i, own, BAR, *c_i])
     return grid
 
 
@@ -186,12 +187,36 @@ def _row_label(labels: Sequence[str], i: int | None, left: bool = True) -> Cell:
     return Cell(V_ELLIPSIS if i is None else labels[i], LABEL, left)
 
 
-def _values(block: Block, i: int | None, cols: list[int | None], precision: int) -> list[Cell]:
-    if i is None:
-        return [Cell(X_ELLIPSIS if j is None else V_ELLIPSIS, LABEL) for j in cols]
+def _values(block: Block, rows: list[int | None], cols: list[int | None], precision: int) -> list[list[Cell]]:
+    """The cells of ``block`` at the shown rows and columns, a list to each row shown; an
+    elided row or column (None) is dots. The shown numbers are formatted as one array."""
     if block.cells is not None:
-        return [Cell(ELLIPSIS, LABEL) if j is None else block.cells[i, j] for j in cols]
-    return [_cell(block.value[i], j, block.style, precision) for j in cols]
+        shown = [[block.cells[i, j] for j in cols if j is not None] for i in rows if i is not None]
+    else:
+        index = np.ix_([i for i in rows if i is not None], [j for j in cols if j is not None])
+        shown = _numbers(block.value[index], block.style, precision)
+    values = iter(shown)
+    out = []
+    for i in rows:
+        if i is None:
+            out.append([Cell(X_ELLIPSIS if j is None else V_ELLIPSIS, LABEL) for j in cols])
+        else:
+            row = iter(next(values))
+            out.append([Cell(ELLIPSIS, LABEL) if j is None else next(row) for j in cols])
+    return out
+
+
+def _numbers(value: np.ndarray, style: str, precision: int) -> list[list[Cell]]:
+    """A matrix as Cells of ``style`` (−∞, a masked cell, in its own), one Cell to each
+    distinct text."""
+    made: dict[str, Cell] = {}
+
+    def cell(text: str) -> Cell:
+        if text not in made:
+            made[text] = Cell(text, MASKED if text == NEG_INF else style)
+        return made[text]
+
+    return [[cell(text) for text in row] for row in format_numbers(value, precision).tolist()]
 
 
 def _cell(row: np.ndarray, j: int | None, style: str, precision: int) -> Cell:
@@ -203,11 +228,14 @@ def _cell(row: np.ndarray, j: int | None, style: str, precision: int) -> Cell:
 
 # --- from grid to lines -------------------------------------------------------------------
 def widths(grid: Grid) -> list[int]:
-    return [max(len(row[j].text) for row in grid) for j in range(len(grid[0]))]
+    return [max(map(len, column)) for column in zip(*([cell.text for cell in row] for row in grid))]
 
 
 def line_width(grid: Grid) -> int:
     return sum(widths(grid)) + 2 * (len(grid[0]) - 1)
+
+
+_SPACE, _JOINED = ("  ", GAP), ("──", RULE)  # the gap between two columns; between two rule cells
 
 
 def lines(grid: Grid) -> list[list[tuple[str, str]]]:
@@ -218,12 +246,14 @@ def lines(grid: Grid) -> list[list[tuple[str, str]]]:
     out = []
     for row in grid:
         pieces: list[tuple[str, str]] = []
-        for j, (cell, size) in enumerate(zip(row, sizes)):
-            if j:
-                joined = cell.style == RULE and row[j - 1].style == RULE and "│" not in (cell.text + row[j - 1].text)
-                pieces.append(("──" if joined else "  ", RULE if joined else GAP))
+        before = None
+        for cell, size in zip(row, sizes):
+            if before is not None:
+                joined = cell.style == RULE and before.style == RULE and "│" not in (cell.text + before.text)
+                pieces.append(_JOINED if joined else _SPACE)
             text = "─" * size if cell is DASH else (cell.text.ljust(size) if cell.left else cell.text.rjust(size))
             pieces.append((text, cell.style))
+            before = cell
         out.append(_trim(pieces))
     return out
 

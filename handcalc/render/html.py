@@ -9,6 +9,7 @@ the only carrier of meaning, and printing needs no backgrounds.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from html import escape
 
 from handcalc.render import RenderOptions, for_export
@@ -118,6 +119,7 @@ def _row(row: list[Cell], bars: set[int]) -> str:
     return f'<tr class="rule">{cells}</tr>' if is_rule(row) else f"<tr>{cells}</tr>"
 
 
+@lru_cache(maxsize=4096)  # a table repeats its few distinct cells thousands of times
 def _cell(cell: Cell, bar: bool) -> str:
     if bar or cell.style == RULE:
         return '<td class="rule bar"></td>' if bar else '<td class="rule"></td>'

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 
 from handcalc.render import RenderOptions
 from handcalc.render.blocks import CONSTANTS, EXPLAIN, GRID, HEAD, HEADING, NOTE, PICTURE, TITLE, WORK, Block, blocks
@@ -133,6 +134,7 @@ def _left(grid: Grid, j: int) -> bool:
     return any(row[j].left for row in grid if row[j].text.strip())
 
 
+@lru_cache(maxsize=4096)  # a table repeats its few distinct cells thousands of times
 def _math(cell: Cell) -> str:
     """A cell in math mode: names and numbers as mathematics, labels and the rest as text."""
     text = cell.text.strip()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from handcalc.render import RenderOptions, for_export
 from handcalc.render.blocks import CONSTANTS, EXPLAIN, GRID, HEAD, HEADING, NOTE, PICTURE, TITLE, WORK, Block, blocks
@@ -87,6 +88,7 @@ def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+@lru_cache(maxsize=4096)  # a table repeats its few distinct cells thousands of times
 def _cell(cell: Cell, bar: bool) -> str:
     if cell.style == RULE:
         return "" if bar else RULE_TEXT

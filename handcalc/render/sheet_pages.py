@@ -85,32 +85,34 @@ def choose_page(grids: Sequence[Grid], answer_chars: int, paper: str) -> Page:
 def _box_fitting(grid: Grid, text_width: float) -> float:
     """The widest box with which ``grid`` fits ``text_width`` whole."""
     kinds = column_kinds(grid)
+    lines = _lines(grid)
     boxes = kinds.count("box")
-    fixed = sum(_label_width(grid, j) for j, kind in enumerate(kinds) if kind == "auto")
+    fixed = sum(_label_width(lines, j) for j, kind in enumerate(kinds) if kind == "auto")
     return (text_width - fixed) / max(1, boxes)
+
+
+def _lines(grid: Grid) -> list:
+    """The rows of ``grid`` that are not rules."""
+    return [row for row in grid if not is_rule(row)]
 
 
 def column_kinds(grid: Grid) -> list[str]:
     """Each column of ``grid``: ``box`` (numbers), ``auto`` (labels, names) or ``bar`` (a rule)."""
     bars = bar_columns(grid)
-    lines = [row for row in grid if not is_rule(row)]
-    kinds = []
-    for j in range(len(grid[0])):
-        if j in bars:
-            kinds.append("bar")
-        elif any(row[j].style in NUMBER_STYLES for row in lines):
-            kinds.append("box")
-        else:
-            kinds.append("auto")
-    return kinds
+    numbers = set()  # the columns with a number in some line
+    for row in _lines(grid):
+        numbers.update(j for j, cell in enumerate(row) if cell.style in NUMBER_STYLES)
+    return ["bar" if j in bars else "box" if j in numbers else "auto" for j in range(len(grid[0]))]
 
 
-def _label_width(grid: Grid, j: int) -> float:
-    return CHAR_PAD + CHAR * max((len(row[j].text.strip()) for row in grid if not is_rule(row)), default=0)
+def _label_width(lines: list, j: int) -> float:
+    """The width of column ``j`` of the ``lines`` of a grid: its widest text."""
+    return CHAR_PAD + CHAR * max((len(row[j].text.strip()) for row in lines), default=0)
 
 
 def column_widths(grid: Grid, page: Page, given: bool) -> list[float]:
     """Each column's width: a box, a rule (none), or its widest text (all text when ``given``)."""
+    lines = _lines(grid)
     widths = []
     for j, kind in enumerate(column_kinds(grid)):
         if kind == "bar":
@@ -118,7 +120,7 @@ def column_widths(grid: Grid, page: Page, given: bool) -> list[float]:
         elif kind == "box" and not given:
             widths.append(page.box)
         else:
-            widths.append(_label_width(grid, j))
+            widths.append(_label_width(lines, j))
     return widths
 
 

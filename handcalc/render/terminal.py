@@ -11,12 +11,15 @@ from collections.abc import Iterable
 
 from rich.console import Group
 from rich.rule import Rule
+from rich.control import strip_control_codes
+from rich.segment import Segment
 from rich.text import Text
 
 from handcalc.render import RenderOptions
 from handcalc.render.blocks import CONSTANTS, GRID, HEAD, HEADING, NOTE, PICTURE, TITLE, WORK, Block, blocks
 from handcalc.render.text import heading_lines, title_lines
 from handcalc.render.grid import (
+    GAP,
     HEAT,
     LABEL,
     MASKED,
@@ -72,10 +75,7 @@ def _draw(block: Block, width: int) -> list:
     if block.kind == CONSTANTS:
         return [Text(f"   {block.text}", style="italic")]
     if block.kind in (GRID, PICTURE):
-        return [
-            Text.assemble("  ", *((text, STYLES.get(style, "")) for text, style in line), no_wrap=True)
-            for line in lines(block.grid)
-        ]
+        return [_Line(line) for line in lines(block.grid)]
     if block.kind == WORK:
         from handcalc.render.work import wrapped  # only with --show-work
 
@@ -83,3 +83,28 @@ def _draw(block: Block, width: int) -> list:
     style = "italic" if block.kind == NOTE else "green"
     text = ("Note: " if block.kind == NOTE else "") + block.text  # wrapped as in the text format
     return [Text(line, style=style) for line in textwrap.wrap(text, width - 2, initial_indent="  ", subsequent_indent="  ")]
+
+
+
+class _Line:
+    """A grid's line: its (text, style) pieces, drawn exactly as ``Text.assemble("  ", *pieces,
+    no_wrap=True)`` is but as plain segments, since a 65-column table has thousands of pieces
+    and a Text's span bookkeeping was most of the time of ``--full``."""
+
+    def __init__(self, pieces: list[tuple[str, str]]):
+        self.pieces = [("  ", GAP), *pieces]
+        self.plain = "".join([text for text, _ in self.pieces])
+
+    def text(self) -> Text:
+        return Text.assemble(*((text, STYLES.get(style, "")) for text, style in self.pieces), no_wrap=True)
+
+    def __rich_console__(self, console, options):
+        if options.overflow != "ignore" or strip_control_codes(self.plain) != self.plain:
+            yield self.text()  # not soft-wrapped (a file): cropped at the width, as a Text is
+            return
+        if console.color_system is None:  # no styles are drawn: the line as it reads
+            yield Segment(self.plain)
+        else:
+            styles = {style: console.get_style(name) if (name := STYLES.get(style)) else None for _, style in self.pieces}
+            yield from (Segment(text, styles[style]) for text, style in self.pieces if text)
+        yield Segment.line()

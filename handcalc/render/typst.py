@@ -14,9 +14,11 @@ markup, so ``#``, ``$``, ``*``, ``_``, ``@`` and ``<`` print as themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
-from handcalc.errors import HandcalcError
 from handcalc.render import COMBINING, head_changes
 from handcalc.render.formulas import typst_formula, typst_string
 from handcalc.render.grid import (
@@ -42,6 +44,12 @@ from handcalc.render.sheet_pages import (
     column_kinds,
     fits_by_hand,
     pieces,
+    row_heights,
+)
+from handcalc.render.typst_compile import (  # noqa: F401 (the renderer's API)
+    TypstCompileError,
+    compile_source,
+    compile_with_boxes,
 )
 from handcalc.steps import short
 from handcalc.trace import INPUT, Step
@@ -50,99 +58,121 @@ from handcalc.worksheet import Worksheet
 TYPST_PAPER = {"a4": "a4", "letter": "us-letter"}
 
 
-class TypstCompileError(HandcalcError):
-    """Typst could not compile a worksheet (a bug in handcalc; please report it)."""
-
-
 def pdf(sheets: Sequence[Worksheet], paper: str = "a4") -> bytes:
     """The compiled PDF of ``sheets``; a Typst error is one ``TypstCompileError``.
 
-    Typst keeps what it laid out in memory until its process ends, so a large class set is
-    compiled in parts (:func:`pdf_parts`), each in a process of its own, two at a time, and
-    the parts' pages joined in order."""
-    return joined(pdf_parts(sheets, paper))
+    Typst keeps what it laid out in memory until its process ends, so a class set, or a
+    sheet too large to lay out at once, is compiled in parts (:func:`pdf_parts`), each in a
+    process of its own, as many at a time as there are cores, and the parts' pages joined
+    in order as they come."""
+    return joined(_compiled(sheets, paper))
 
 
-PART_SOURCE = 300_000  # characters of Typst source: about 20 sheets of a class set, under 200 MB to lay out
-PER_PART = 10  # sheets at most in a part: Typst's time and memory grow faster than its pages
+PART_SOURCE = 300_000  # characters of Typst source in a part at most (a class set's sheet has ~16,000)
+PER_PART = 15  # sheets at most in a part: ~130 MB to lay out (Typst's time and memory grow faster than its pages)
+CHUNK_CELLS = 5_000  # cells of a sheet laid out at once at most: ~100 MB to lay out
 
 
 def pdf_parts(sheets: Sequence[Worksheet], paper: str = "a4", forms: Sequence[Mapping[str, str]] | None = None) -> list:
-    """The PDF of ``sheets`` in consecutive parts of whole sheets (:func:`_parts`), every part
-    set on the page of the whole document (the same boxes for everyone): each part's bytes,
-    or with ``forms`` (sheet k's hidden fields ``forms[k]``, see
-    :func:`handcalc.render.pdf_form.fillable_forms`) (the part's bytes, each of its sheets as
-    a fillable form). One part is made here; more, each in a process of its own, two at a
-    time (:func:`_compiled`)."""
+    """The PDF of ``sheets`` in consecutive parts (:func:`_jobs`), every part set on the page
+    of the whole document (the same boxes for everyone): each part's bytes, or with ``forms``
+    (sheet k's hidden fields ``forms[k]``, see :func:`handcalc.render.pdf_form.fillable_forms`)
+    (the part's bytes, each of its sheets as a fillable form; a sheet is then never cut)."""
+    return list(_compiled(sheets, paper, forms))
+
+
+def _compiled(sheets: Sequence[Worksheet], paper: str, forms: Sequence[Mapping[str, str]] | None = None) -> Iterator:
+    """:func:`pdf_parts`, each part as soon as it is in. A sheet laid out at once is compiled
+    here; more, each part in a worker process (:func:`handcalc.render.typst_compile.run_all`)."""
     if paper not in PAPERS:
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
+    from handcalc.render.typst_compile import run, run_all
+
     page = document_page(sheets, paper)
-    bodies = [_sheet(sheet, page) for sheet in sheets]
-    parts = _parts(bodies)
-    sources = [_document(_title_of(sheets), page, [bodies[k] for k in part], forms is not None) for part in parts]
-    if forms is None:
-        return _compiled(compile_source, sources)
-    return _compiled(_with_forms, [(text, [forms[k] for k in part]) for text, part in zip(sources, parts)])
+    jobs = _jobs(sheets, page, forms)
+    if len(sheets) == 1:
+        first, more = next(jobs), next(jobs, None)
+        if more is None:  # one sheet, laid out at once: no process to start
+            return iter([run(first([]))])
+        jobs = itertools.chain([first, more], jobs)
+    return run_all(jobs)
 
 
-def _with_forms(part: tuple[str, list]) -> tuple[bytes, list[bytes]]:
-    """A part's source (made with ``boxes``) compiled, and each of its sheets as a form."""
-    from handcalc.render.pdf_form import fillable_forms
-
-    text, identities = part
-    data, starts, boxes = compile_with_boxes(text)
-    return data, fillable_forms(data, starts, boxes, identities)
-
-
-def _parts(bodies: Sequence[str]) -> list[list[int]]:
-    """The sheets' indices in consecutive parts of at most ``PART_SOURCE`` characters and
-    ``PER_PART`` sheets each (a larger sheet is a part of its own)."""
-    parts: list[list[int]] = [[]]
-    size = 0
-    for k, body in enumerate(bodies):
-        if parts[-1] and (size + len(body) > PART_SOURCE or len(parts[-1]) >= PER_PART):
-            parts.append([])
-            size = 0
-        parts[-1].append(k)
-        size += len(body)
-    return parts
-
-
-def _compiled(compile, sources: list) -> list:
-    """``compile`` (a function of this module) of each source: one here, more each in a fresh
-    process, two at a time. The processes are forks of this one while Typst (whose threads a
-    fork would not carry over) has not been loaded here, as in a command's run; else a fork
-    server's."""
-    import multiprocessing
-    import sys
-    from concurrent.futures import ProcessPoolExecutor
-
-    if len(sources) == 1:
-        return [compile(sources[0])]
-    compiled: list = []
-    if "typst" not in sys.modules:
-        context = multiprocessing.get_context("fork")
-        for k in range(0, len(sources), 2):  # a pool per pair: each process compiles once, then its memory is freed
-            with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
-                compiled += pool.map(compile, sources[k : k + 2])
-    else:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["handcalc.render.typst", "typst"])
-        with ProcessPoolExecutor(max_workers=2, mp_context=context, max_tasks_per_child=1) as pool:
-            compiled = list(pool.map(compile, sources))
-    return compiled
+def _jobs(sheets: Sequence[Worksheet], page: Page, forms: Sequence[Mapping[str, str]] | None) -> Iterator:
+    """The parts' jobs for :func:`handcalc.render.typst_compile.run_all`, each made as soon
+    as its sheets are laid out: whole sheets together (:func:`_per_part` of them), each
+    chunk of a cut sheet a part of its own, its pages numbered on from the part before."""
+    title, marked = _title_of(sheets), forms is not None
+    kind = "forms" if marked else "pdf"
+    per = _per_part(len(sheets))
+    group: list[int] = []
+    bodies: list[str] = []
+    made = 0  # the parts made so far
+    for k, sheet in enumerate(sheets):
+        chunks = _chunks(sheet, page, whole=marked)
+        if group and (len(chunks) > 1 or len(group) >= per or sum(map(len, bodies)) + len(chunks[0]) > PART_SOURCE):
+            yield _job(kind, _document(title, page, bodies, marked), [forms[j] for j in group] if marked else None)
+            made += 1
+            group, bodies = [], []
+        group.append(k)
+        bodies.append(chunks[0])
+        if len(chunks) > 1:  # a sheet too large to lay out at once: each chunk a part, numbered on
+            yield _job(kind, _document(title, page, bodies, marked), None)
+            first, made = made, made + 1
+            for chunk in chunks[1:]:
+                yield _continued(title, page, sheet, chunk, first, made)
+                made += 1
+            group, bodies = [], []
+    if group:
+        yield _job(kind, _document(title, page, bodies, marked), [forms[j] for j in group] if marked else None)
 
 
-def joined(pdfs: Sequence[bytes]) -> bytes:
-    """One PDF of the pages of ``pdfs``, in order, with the first one's title."""
+def _job(kind: str, text: str, identities):
+    return lambda results: (kind, text, identities)
+
+
+def _continued(title: str, page: Page, sheet: Worksheet, chunk: str, first: int, part: int):
+    """The job of a later chunk of ``sheet``: its page numbers follow those of the sheet's
+    parts ``first`` to ``part - 1`` (known once they are compiled)."""
+
+    def job(results) -> tuple:
+        start = 1 + sum(page_count(results[j]) for j in range(first, part))
+        head = f"{_page_rule(sheet)}\n#counter(page).update({start})\n"
+        return "pdf", _document(title, page, [head + chunk], False), None
+
+    return job
+
+
+def _per_part(count: int) -> int:
+    """Sheets in a part: at most ``PER_PART``, in an even number of parts of about the same
+    size, so that two worker processes are busy to the end (30 sheets: 4 parts of 8 or 7).
+    The parts never depend on the machine, so the same arguments make the same bytes."""
+    parts = 2 * math.ceil(count / (2 * PER_PART))
+    return max(1, math.ceil(count / parts))
+
+
+def page_count(data: bytes) -> int:
+    """The pages of the PDF ``data``."""
     import io
 
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(data)).pages)
+
+
+def joined(pdfs: Iterable[bytes]) -> bytes:
+    """One PDF of the pages of ``pdfs``, in order, with the first one's title; each is added
+    as it comes (while the next ones are still being compiled)."""
+    import io
+
+    pdfs = iter(pdfs)
+    first, second = next(pdfs), next(pdfs, None)
+    if second is None:
+        return first
     from pypdf import PdfReader, PdfWriter
 
-    if len(pdfs) == 1:
-        return pdfs[0]
     writer = PdfWriter()
-    for k, data in enumerate(pdfs):
+    for k, data in enumerate(itertools.chain([first, second], pdfs)):
         reader = PdfReader(io.BytesIO(data))
         if k == 0 and reader.metadata:
             writer.add_metadata(dict(reader.metadata))
@@ -152,56 +182,16 @@ def joined(pdfs: Sequence[bytes]) -> bytes:
     return out.getvalue()
 
 
-def compile_with_boxes(text: str) -> tuple[bytes, list[int], list[dict]]:
-    """The compiled PDF of the Typst source ``text`` (made with ``boxes``), the first page of
-    each sheet (0-based) and where each answer box lies: ``{"name", "corner", "page", "x",
-    "y"}``, the box's field name (:func:`handcalc.marking.pdf_forms.field_name`), its
-    top-left (corner 0) or bottom-right (corner 1) corner, its 1-based page, and x, y in
-    points from the page's top-left corner."""
-    import json
-    import tempfile
-    from pathlib import Path
-
-    import typst
-
-    with tempfile.TemporaryDirectory() as folder:  # a file, so that one compilation serves the query too
-        main = Path(folder) / "sheets.typ"
-        main.write_text(text, encoding="utf-8")
-        try:
-            compiler = typst.Compiler(str(main), ignore_system_fonts=True)
-            data = compiler.compile(format="pdf", pdf_tags=False)  # as compile_source: untagged
-            starts = json.loads(compiler.query("<hcsheet>", field="value"))
-            boxes = json.loads(compiler.query("<hcbox>", field="value"))
-        except typst.TypstError as error:
-            raise _compile_error(error) from None
-    return data, [page - 1 for page in starts], boxes
-
-
-def compile_source(text: str) -> bytes:
-    import typst  # heavy: only when a PDF is made
-
-    try:
-        # untagged: poppler misreads the tagged PDF's /MarkInfo and complains on every page
-        return typst.compile(text.encode("utf-8"), format="pdf", ignore_system_fonts=True, pdf_tags=False)
-    except typst.TypstError as error:
-        raise _compile_error(error) from None
-
-
-def _compile_error(error) -> TypstCompileError:
-    message = " ".join(str(getattr(error, "message", "") or error).split()) or "unknown error"
-    message = message if len(message) <= 160 else message[:159] + "…"
-    return TypstCompileError(f"Typst could not compile the worksheet: {message}")
-
-
 def source(sheets: Sequence[Worksheet], paper: str = "a4", boxes: bool = False, page: Page | None = None) -> str:
     """The Typst source of ``sheets``, one after the other, each from a new page (``page``:
     set on that page rather than on the one they need); with ``boxes``, each sheet's start and
     each answer box's corners are marked (``<hcsheet>``, ``<hcbox>``) for a query, which
-    changes nothing on the page."""
+    changes nothing on the page. The same pages as :func:`pdf`'s, in one document."""
     if paper not in PAPERS:
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
     page = page or document_page(sheets, paper)
-    return _document(_title_of(sheets), page, [_sheet(sheet, page) for sheet in sheets], boxes)
+    bodies = [PAGE_BREAK.join(_chunks(sheet, page, whole=boxes)) for sheet in sheets]
+    return _document(_title_of(sheets), page, bodies, boxes)
 
 
 def _document(title: str, page: Page, bodies: Sequence[str], boxes: bool) -> str:
@@ -269,7 +259,8 @@ _PREAMBLE = r"""
   if marked { place(top + left, corner(name, 0)); place(bottom + right, corner(name, 1)) }
   align(center + horizon, body)
 })
-#let ab(name, t) = grid.cell(stroke: 0.8pt + ink, inset: 0pt, answerbox(name, answer(t)))
+#let ab(name, t) = if marked { grid.cell(stroke: 0.8pt + ink, inset: 0pt, answerbox(name, answer(t))) } else {
+  grid.cell(stroke: 0.8pt + ink, inset: 0pt, align: center + horizon, answer(t)) }  // the same, without the corners' box
 #let plainbox = grid.cell(stroke: 0.8pt + ink)[]
 #let eb(name) = if marked { ab(name, "") } else { plainbox }
 #let cb(t) = grid.cell(stroke: (paint: soft, thickness: 0.6pt, dash: "dashed"), align: center + horizon, num(t))
@@ -296,19 +287,44 @@ def _preamble(title: str, page: Page) -> str:
     return text
 
 
-def _sheet(sheet: Worksheet, page: Page) -> str:
+PAGE_BREAK = "#pagebreak(weak: true)\n"  # between the chunks of a sheet in one document
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Marks where a block of a blank step starts among a sheet's lines: its ``cells``, and
+    whether it is ``tall`` (half a page or more, so that it mostly starts a page anyway):
+    before a tall block, a sheet of many cells may be cut (:func:`_chunks`)."""
+
+    cells: int
+    tall: bool
+
+
+def _chunks(sheet: Worksheet, page: Page, whole: bool = False) -> list[str]:
     """One sheet: its header (the variant id on every page), title, name lines, the given
-    matrices and the blank steps."""
-    out = [_page_rule(sheet), "#counter(page).update(1)", "#sheetstart()"]
-    out.append(_title(sheet))
+    matrices and the blank steps; a sheet of many cells in chunks, each starting a page
+    (at the places :func:`_blanks` marks, once ``CHUNK_CELLS`` cells have been laid out),
+    unless ``whole``. A sheet and its key are cut alike (by cells, not by characters)."""
+    lines = [_page_rule(sheet), "#counter(page).update(1)", "#sheetstart()"]
+    lines.append(_title(sheet))
     given = [step for step in sheet.given]
     if given:
-        out.append("#section[Given]")
-        out += _given(sheet, given, page)
+        lines.append("#section[Given]")
+        lines += _given(sheet, given, page)
     if sheet.blank:
-        out.append(f"#section[{'Answers' if sheet.key else 'Your work'}]")
-        out += _blanks(sheet, page)
-    return "\n".join(out) + "\n"
+        lines.append(f"#section[{'Answers' if sheet.key else 'Your work'}]")
+        lines += _blanks(sheet, page)
+    chunks: list[list[str]] = [[]]
+    cells = 0  # in the chunk so far
+    for line in lines:
+        if isinstance(line, _Block):
+            if line.tall and cells + line.cells > CHUNK_CELLS and chunks[-1] and not whole:
+                chunks.append([])
+                cells = 0
+            cells += line.cells
+        else:
+            chunks[-1].append(line)
+    return ["\n".join(chunk) + "\n" for chunk in chunks]
 
 
 def _page_rule(sheet: Worksheet) -> str:
@@ -397,13 +413,12 @@ def _flush(boxes: list[str]) -> list[str]:
     return [text]
 
 
-def _blanks(sheet: Worksheet, page: Page) -> list[str]:
+def _blanks(sheet: Worksheet, page: Page) -> list[str | _Block]:
     """Each blank step under its formula, in blocks that fit a page: the first with the
-    formula, each later one with a line saying which part it is."""
-    out = []
+    formula, each later one with a line saying which part it is; each block marked
+    (:class:`_Block`), the first before its head's line."""
+    out: list[str | _Block] = []
     for step, opens in head_changes(sheet.blank):
-        if opens is not None:
-            out.append(_head_line(sheet, opens))
         grid = blank_grid(sheet, step)
         notes = [f"${typst_formula(text)}$" for text in constant_texts(step, sheet.precision)]
         if not fits_by_hand(grid, page):
@@ -413,8 +428,13 @@ def _blanks(sheet: Worksheet, page: Page) -> list[str]:
         formula = f"${typst_formula(step.formula)}$"
         if len(blocks) > 1:
             notes.append(f"{_part(0, len(blocks))}, each repeating the labels")
-        out.append(f"#step([{formula}], [{', '.join(notes)}], {_table(blocks[0], page)})")
-        out += [f"#more([{formula}], [{_part(k, len(blocks))}], {_table(piece, page)})" for k, piece in enumerate(blocks[1:], 1)]
+        for k, piece in enumerate(blocks):
+            out.append(_Block(len(piece) * len(piece[0]), sum(row_heights(piece, page, False)) > page.room / 2))
+            if k == 0:
+                out += [] if opens is None else [_head_line(sheet, opens)]
+                out.append(f"#step([{formula}], [{', '.join(notes)}], {_table(piece, page)})")
+            else:
+                out.append(f"#more([{formula}], [{_part(k, len(blocks))}], {_table(piece, page)})")
         if sheet.key and sheet.show_work and (work := sheet.first_work(step)) is not None:
             from handcalc.render.work import written
 
