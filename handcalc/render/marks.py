@@ -38,7 +38,7 @@ def blocks(marks: Marks, trace: Trace, options: RenderOptions, ecf: bool) -> Ite
         yield Block(HEADING, heading(step), step=step)
         yield Block(CONSTANTS, counts(step_marks), step=step)
         build = lambda edge, s=step_marks: _grid(s, marks, trace, options, edge)  # noqa: E731
-        yield Block(GRID, grid=fitted(build, options.width - 2, options.full), step=step)
+        yield Block(GRID, grid=fitted(build, options.width - 2, options.full, options.encoding), step=step)
         for note in (step_marks.diagnosis, step_marks.note):
             if note:
                 yield Block(NOTE, note, step=step)
