@@ -36,6 +36,7 @@ def write_files(folder: Path) -> dict[str, Path]:
     rng = random.Random(256)
     texts = {
         "256.yaml": "".join(f"{key}: {matrix(rng, 256, 256)}\n" for key in ("X", "W_q", "W_k", "W_v")),
+        "64.yaml": "".join(f"{key}: {matrix(rng, 64, 64)}\n" for key in ("X", "W_q", "W_k", "W_v")),
         "270.yaml": "".join(f"{key}: {matrix(rng, 270, 270)}\n" for key in ("X", "W_q", "W_k", "W_v")),
         "tiny-exponent.yaml": 'X: [["1e-100000000", 0], [0, 1]]\nW_q: [[1, 0]]\nW_k: [[1, 0]]\nW_v: [[1, 0]]\n',
         "tiny-exponent-answers.yaml": "Q: [[1e-100000000, 1, 2, 1], [1, 3, 1, 3]]\n",
@@ -103,6 +104,8 @@ def main() -> None:
             ("1e300 with round: 1 --exact", ["run", f["huge-rounded.yaml"], "--exact"]),
             ("1 MiB of labels --full", ["run", f["labels.yaml"], "--full", "--format", "text"]),
             ("YAML tags", ["run", f["tags.yaml"]]),
+            ("256x256 run -f xlsx (refused)", ["run", f["256.yaml"], "-f", "xlsx", "-o", Path(tmp) / "256.xlsx"]),
+            ("64x64 run -f xlsx (90,000 cells)", ["run", f["64.yaml"], "-f", "xlsx", "-o", Path(tmp) / "64.xlsx", "--force"]),
         ]
         results = []
         for what, args, target in largest:

@@ -72,7 +72,10 @@ def run(
         if fmt == "xlsx":  # every step, as live formulas
             from handcalc.render import xlsx
 
-            return write_xlsx(lambda: xlsx.render(trace, options.precision, problem.round), output, force, source)
+            try:
+                return write_xlsx(lambda: xlsx.render(trace, options.precision, problem.round), output, force, source)
+            except xlsx.WorkbookTooLarge as error:
+                raise error.located(str(source)) from None
         emit(renderer(fmt)(trace, options), output, force, protect=source)
 
 
