@@ -39,7 +39,7 @@ def blocks(marks: Marks, trace: Trace, options: RenderOptions, ecf: bool) -> Ite
         yield Block(CONSTANTS, counts(step_marks), step=step)
         cells = _marked_cells(step_marks, step, options)  # once: each elision tried draws from them
         build = lambda edge, s=step_marks, c=cells: _grid(s, c, marks, trace, options, edge)  # noqa: E731
-        yield Block(GRID, grid=fitted(build, options.width - 2, options.full), step=step)
+        yield Block(GRID, grid=fitted(build, options.width - 2, options.full, options.encoding), step=step)
         for note in (step_marks.diagnosis, step_marks.note):
             if note:
                 yield Block(NOTE, note, step=step)
