@@ -10,6 +10,7 @@ is installed, it recalculates a workbook whose cached values were dropped.
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,7 +23,8 @@ from ruamel.yaml import YAML
 
 from handcalc.cli import app
 from handcalc.numbers import NEG_INF
-from handcalc.render.xlsx import step_name
+from handcalc import compute, load_problem
+from handcalc.render.xlsx import FUNCTIONS, cells, step_name
 
 openpyxl = pytest.importorskip("openpyxl")  # installed with formulas[excel], a test dependency
 runner = cli_runner()
@@ -199,6 +201,49 @@ def test_xlsx_needs_an_output_file_and_never_overwrites_without_force(tmp_path):
     out.write_text("mine")
     result = runner.invoke(app, ["run", str(problem), "-f", "xlsx", "-o", str(out)])
     assert result.exit_code == 3 and out.read_text() == "mine"
+
+
+def sheet_xml(path: Path) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path) as book:
+        return "".join(book.read(name).decode() for name in book.namelist() if name.startswith("xl/worksheets/"))
+
+
+@pytest.mark.parametrize("name", ["causal_multihead", "rows_layout", "cross_multihead", "tokens"])
+def test_formulas_use_only_the_functions_written_without_a_prefix(tmp_path, name):
+    """The workbook is written without XlsxWriter's search for the functions Excel added
+    after 2010 (which it prefixes ``_xlfn.``): so no formula may use one, here or in a key."""
+    problem = problem_dict(name)
+    sheet = run_xlsx(tmp_path, problem, "--round", "2")
+    key = tmp_path / "key.xlsx"
+    result = runner.invoke(app, ["worksheet", str(write_problem(tmp_path, problem)), "--key", "-f", "xlsx", "-o", str(key)])
+    assert result.exit_code == 0, result.output
+    for path in (sheet, key):
+        formulas = re.findall(r"<f>([^<]*)</f>", sheet_xml(path))
+        used = {function for formula in formulas for function in re.findall(r"([A-Z][A-Z0-9.]*)\(", formula)}
+        assert formulas and used and used <= set(FUNCTIONS), used - set(FUNCTIONS)
+
+
+@pytest.mark.parametrize("name", ["self_attention", "three_heads", "cross_attention"])
+def test_the_cell_count_follows_the_workbook(tmp_path, name):
+    """``cells`` (what the size limit counts) is the workbook's cells but its labels and headings."""
+    problem = problem_dict(name)
+    written = sheet_xml(run_xlsx(tmp_path, problem)).count("<c ")
+    counted = cells(compute(load_problem(write_problem(tmp_path, problem))))
+    assert counted <= written <= 2 * counted  # labels: many beside a small matrix, few beside a large one
+
+
+def test_a_workbook_too_large_is_refused_in_one_line(tmp_path, monkeypatch):
+    import handcalc.render.xlsx as xlsx
+
+    problem = write_problem(tmp_path, problem_dict("self_attention"))
+    monkeypatch.setattr(xlsx, "MAX_CELLS", 100)  # the classic sample is 224 cells
+    out = tmp_path / "a.xlsx"
+    result = runner.invoke(app, ["run", str(problem), "-f", "xlsx", "-o", str(out)])
+    assert result.exit_code == 3 and not out.exists()
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"Error: {problem}: ")
+    assert "224 cells" in result.stderr and "at most 100" in result.stderr
 
 
 LIBREOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

@@ -115,32 +115,17 @@ def _main(
     _plain_where_not_utf8()
 
 
-# What a symbol becomes on an output that cannot show it (PYTHONIOENCODING=ascii, a latin-1
-# terminal); anything else is written as its \\u escape.
-PLAIN = {"−": "-", "∞": "inf", "·": "*", "×": "x", "√": "sqrt", "ᵀ": "^T", "Σ": "sum", "⋯": "...", "…": "...",
-         "—": "-", "–": "-", "≈": "~", "✓": "ok", "✗": "X", "→": "->", "│": "|", "─": "-", "┼": "+"}  # fmt: skip
-
-
 def _plain_where_not_utf8() -> None:
-    """Let stdout and stderr write what their encoding cannot show in plain ASCII, instead
-    of failing with a UnicodeEncodeError half-way through a table."""
-    import codecs
+    """Let stdout and stderr write what their encoding cannot show in plain symbols
+    (:mod:`handcalc.plain`), instead of failing with a UnicodeEncodeError half-way through a table."""
     import sys
 
-    def plain(error: UnicodeError):
-        text = error.object[error.start : error.end]
-        return "".join(PLAIN.get(char) or char.encode("ascii", "backslashreplace").decode() for char in text), error.end
+    from handcalc.plain import ERRORS, encoding_of, register
 
-    try:
-        codecs.lookup_error("handcalc-plain")
-    except LookupError:
-        codecs.register_error("handcalc-plain", plain)
+    register()
     for stream in (sys.stdout, sys.stderr):
-        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "").replace("_", "")
-        if encoding not in ("utf8", "utf8sig") and hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="handcalc-plain")
-
-
+        if encoding_of(stream) is not None and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors=ERRORS)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from handcalc.cli import app
-from handcalc.cli.common import Ecf, Full, Tolerance, compute_trace, csv_text, emit, errors, output_format, width, write
+from handcalc.cli.common import Ecf, Full, Tolerance, compute_trace, csv_text, emit, errors, output_format, printed_in, width, write
 from handcalc.errors import HandcalcError
 
 
@@ -105,6 +105,6 @@ def _marks_output(marked, trace, fmt: str, precision: int, full: bool, ecf: bool
 
     if fmt == "json":
         return to_json(marked, ecf)
-    options = RenderOptions(precision, None, full, width())
+    options = RenderOptions(precision, None, full, width(), encoding=printed_in())
     shown = (blocks(marks, trace, options, ecf) if tables else brief(marks, ecf) for marks in marked)
     return drawer(fmt)([block for file in shown for block in file], options)

@@ -178,6 +178,16 @@ def width() -> int:
     return max(shutil.get_terminal_size((100, 24)).columns, 20)  # COLUMNS=1 still draws: 20 is the least
 
 
+def printed_in(output: Path | None = None) -> str | None:
+    """The encoding what is drawn prints in where it is not UTF-8: the terminal's (stdout's),
+    unless it goes to a file (always UTF-8). Text and rich measure their tables on it."""
+    if output is not None and str(output) != "-":
+        return None
+    from handcalc.plain import encoding_of
+
+    return encoding_of(sys.stdout)
+
+
 def emit(rendered, output: Path | None = None, force: bool = False, protect: Path | None = None) -> None:
     """Print ``rendered`` (a string or a rich renderable), or write it to ``output`` (``-``: print)."""
     if output is not None and str(output) == "-":

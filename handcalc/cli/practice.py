@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from handcalc.cli import app
-from handcalc.cli.common import Full, Tolerance, compute_trace, errors, precision_of, problem_path, width, write
+from handcalc.cli.common import Full, Tolerance, compute_trace, errors, precision_of, printed_in, problem_path, width, write
 from handcalc.errors import HandcalcError, OutputError, OutputExistsError
 
 INTERRUPTED = 130  # the exit code of a program stopped by Ctrl-C (128 + SIGINT)
@@ -44,7 +44,7 @@ def practice(
         if save is not None:
             _can_save(save, force, source)  # before the walk, so that no work is lost at the end
         session = start(trace, steps, resumed, tolerance, problem.round)
-    options = RenderOptions(precision_of(precision, problem), None, full, width())
+    options = RenderOptions(precision_of(precision, problem), None, full, width(), encoding=printed_in())
     talk = _Terminal(options) if sys.stdin.isatty() and sys.stdout.isatty() else _Plain(options)
     talk.begin(session)
     code = 0

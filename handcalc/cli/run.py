@@ -21,6 +21,7 @@ from handcalc.cli.common import (
     errors,
     output_format,
     precision_of,
+    printed_in,
     problem_path,
     steps_of,
     width,
@@ -63,14 +64,18 @@ def run(
             problem = problem.replaced(round=round)
         trace = compute_trace(problem, source, exact)
         options = RenderOptions(
-            precision_of(precision, problem), steps_of(only, trace.names), full, width(), show_work or cell is not None, cell, explain
+            precision_of(precision, problem), steps_of(only, trace.names), full, width(), show_work or cell is not None, cell, explain,
+            printed_in(output),
         )
         if cell is not None:
             options = replace(options, cell=check_cell(cell, trace, options))
         if fmt == "xlsx":  # every step, as live formulas
             from handcalc.render import xlsx
 
-            return write_xlsx(lambda: xlsx.render(trace, options.precision, problem.round), output, force, source)
+            try:
+                return write_xlsx(lambda: xlsx.render(trace, options.precision, problem.round), output, force, source)
+            except xlsx.WorkbookTooLarge as error:
+                raise error.located(str(source)) from None
         emit(renderer(fmt)(trace, options), output, force, protect=source)
 
 

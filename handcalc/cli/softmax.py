@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperCommand
 
 from handcalc.cli import app
-from handcalc.cli.common import FORMAT_HELP, Explain, Format, Full, Layout, ShowWork, check_output, emit, errors, output_format, width
+from handcalc.cli.common import FORMAT_HELP, Explain, Format, Full, Layout, ShowWork, check_output, emit, errors, output_format, printed_in, width
 from handcalc.errors import SchemaError
 
 
@@ -53,7 +53,7 @@ def softmax(
             check_output(output, force, file)  # before any work
         x = _numbers(ctx, [word.strip() for word in numbers or []], file)
         trace = compute(x, axis=axis and axis.value, base=base, temperature=temperature)
-        options = RenderOptions(precision, None, full, width(), show_work, explain=explain)
+        options = RenderOptions(precision, None, full, width(), show_work, explain=explain, encoding=printed_in(output))
         emit(renderer(fmt)(trace, options), output, force, protect=file)
 
 

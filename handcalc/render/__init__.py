@@ -28,6 +28,7 @@ class RenderOptions:
     show_work: bool = False  # the arithmetic of each step's first cells, under it
     cell: str | None = None  # with show_work: the work of this one cell only, e.g. "A[2,1]"
     explain: bool = False  # a sentence or two under each step: what it means and why
+    encoding: str | None = None  # the terminal's where it is not UTF-8: text and rich drawn as they print there
 
 
 def for_export(options: RenderOptions) -> RenderOptions:

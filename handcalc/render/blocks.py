@@ -8,7 +8,7 @@ differ only in how they draw each kind of block, never in what they show.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from handcalc.render import RenderOptions, head_changes, selected
 from handcalc.render.grid import Grid, constants, head_title, heading, step_grid, title
@@ -43,13 +43,24 @@ def blocks(trace: Trace, options: RenderOptions) -> Iterator[Block]:
             yield Block(CONSTANTS, constants(step, options.precision), step=step)
         if options.explain and (sentence := _explanation(step, trace, options.precision)):
             yield Block(EXPLAIN, sentence, step=step)
-        yield Block(GRID, grid=step_grid(step, trace, options.precision, options.width - 2, options.full), step=step)
+        grid = step_grid(step, trace, options.precision, options.width - 2, options.full, options.encoding)
+        yield Block(GRID, grid=grid, step=step)
         if (drawing := picture(step, trace, options)) is not None:
             yield Block(PICTURE, grid=drawing, step=step)
         for note in step.notes:
             yield Block(NOTE, note, step=step)
         if options.show_work and (work := _work(step, trace, options)):
             yield Block(WORK, lines=tuple(work), step=step)
+
+
+def printed(block: Block, encoding: str | None) -> Block:
+    """``block``'s words and lines as they print on an output in ``encoding`` (None: UTF-8,
+    as they are), to be wrapped and ruled on what is printed; its grid is made so as it is fitted."""
+    if encoding is None:
+        return block
+    from handcalc.plain import printed as plain
+
+    return replace(block, text=plain(block.text, encoding), lines=tuple(plain(line, encoding) for line in block.lines))
 
 
 def _explanation(step: Step, trace: Trace, precision: int) -> str | None:

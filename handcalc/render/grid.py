@@ -16,7 +16,7 @@ Large matrices are elided in the middle with ⋯ unless the full view is asked f
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -76,11 +76,12 @@ def visible(count: int, edge: int | None, keep: int | None = None) -> list[int |
 
 
 # --- building grids -----------------------------------------------------------------------
-def step_grid(step: Step, trace: Trace, precision: int, width: int, full: bool) -> Grid:
-    """The widest elision of ``step`` whose lines fit in ``width`` (everything if ``full``).
+def step_grid(step: Step, trace: Trace, precision: int, width: int, full: bool, encoding: str | None = None) -> Grid:
+    """The widest elision of ``step`` whose lines fit in ``width`` (everything if ``full``),
+    its cells as they print in ``encoding`` (see :func:`printed_grid`).
 
     Only the axes that run across the page narrow to fit; rows keep ``EDGES[0]`` a side."""
-    return fitted(_builder(step, trace, precision), width, full)
+    return fitted(_builder(step, trace, precision), width, full, encoding)
 
 
 def value_grid(step: Step, layout: str, precision: int, width: int, full: bool) -> Grid:
@@ -94,9 +95,11 @@ def value_grid(step: Step, layout: str, precision: int, width: int, full: bool) 
     return fitted(lambda edge: matrix(this, precision, edge), width, full)
 
 
-def fitted(build: Callable[[int | None], Grid], width: int, full: bool) -> Grid:
+def fitted(build: Callable[[int | None], Grid], width: int, full: bool, encoding: str | None = None) -> Grid:
     """The widest of ``build``'s elisions whose lines fit in ``width`` (if ``full``, everything
-    up to ``FULL_EDGE`` items at each end of an axis)."""
+    up to ``FULL_EDGE`` items at each end of an axis), measured as it prints in ``encoding``."""
+    if encoding is not None:
+        return fitted(lambda edge: printed_grid(build(edge), encoding), width, full)
     if full:
         return build(FULL_EDGE)
     grids = (build(edge) for edge in EDGES)
@@ -227,6 +230,26 @@ def _cell(row: np.ndarray, j: int | None, style: str, precision: int) -> Cell:
 
 
 # --- from grid to lines -------------------------------------------------------------------
+def printed_grid(grid: Grid, encoding: str | None) -> Grid:
+    """``grid`` with each cell's text as it prints on an output in ``encoding`` (−∞ as ``-inf``
+    where only ASCII prints), so that its columns are measured on what is printed; None (UTF-8):
+    as it is. Rules stay as they are: each of their characters prints as one."""
+    if encoding is None:
+        return grid
+    from handcalc.plain import printed
+
+    made: dict[Cell, Cell] = {}
+
+    def shown(cell: Cell) -> Cell:
+        if cell.style == RULE or cell.text.isascii():
+            return cell
+        if cell not in made:
+            made[cell] = replace(cell, text=printed(cell.text, encoding))
+        return made[cell]
+
+    return [[shown(cell) for cell in row] for row in grid]
+
+
 def widths(grid: Grid) -> list[int]:
     return [max(map(len, column)) for column in zip(*([cell.text for cell in row] for row in grid))]
 

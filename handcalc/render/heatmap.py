@@ -38,6 +38,7 @@ from handcalc.render.grid import (
     _labels,
     _row_label,
     line_width,
+    printed_grid,
     visible,
 )
 from handcalc.steps import short
@@ -52,14 +53,18 @@ def picture(step: Step, trace: Trace, options: RenderOptions) -> Grid | None:
     if short(step.name) != "A" or step.value.ndim != 2:
         return None
     blocked = _blocked(step, trace)
+
+    def drawn(size: int, edge: int) -> Grid:  # as it prints: measured on that
+        return printed_grid(heatmap(step, blocked, options.precision, size, edge), options.encoding)
+
     if options.full:
-        return heatmap(step, blocked, options.precision, BARS[0], FULL_EDGE)
+        return drawn(BARS[0], FULL_EDGE)
     for edge in EDGES:  # the most tokens first, then the longest bars that fit with them
         for size in BARS:
-            grid = heatmap(step, blocked, options.precision, size, edge)
+            grid = drawn(size, edge)
             if line_width(grid) <= options.width - 2:
                 return grid
-    return heatmap(step, blocked, options.precision, 1, EDGES[-1])
+    return drawn(1, EDGES[-1])
 
 
 def heatmap(step: Step, blocked: np.ndarray, precision: int, size: int, edge: int | None) -> Grid:

@@ -55,7 +55,7 @@ def screen(session: Session, options: RenderOptions) -> list[Block]:
     if step.constants:
         shown.append(Block(CONSTANTS, constants(step, options.precision), step=step))
     for build in _context(session, step, index, options.precision):
-        shown.append(Block(GRID, grid=fitted(build, options.width - 2, options.full), step=step))
+        shown.append(Block(GRID, grid=fitted(build, options.width - 2, options.full, options.encoding), step=step))
     return shown
 
 

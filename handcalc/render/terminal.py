@@ -16,7 +16,7 @@ from rich.segment import Segment
 from rich.text import Text
 
 from handcalc.render import RenderOptions
-from handcalc.render.blocks import CONSTANTS, GRID, HEAD, HEADING, NOTE, PICTURE, TITLE, WORK, Block, blocks
+from handcalc.render.blocks import CONSTANTS, GRID, HEAD, HEADING, NOTE, PICTURE, TITLE, WORK, Block, blocks, printed
 from handcalc.render.text import heading_lines, title_lines
 from handcalc.render.grid import (
     GAP,
@@ -57,6 +57,7 @@ def draw(shown: Iterable[Block], options: RenderOptions) -> Group:
     """The blocks as rich renderables, spaced as the text format spaces them."""
     parts: list = []
     for block in shown:
+        block = printed(block, options.encoding)
         if block.kind in (HEADING, GRID, PICTURE, WORK) and parts and getattr(parts[-1], "plain", "-"):
             parts.append(Text())
         parts += _draw(block, options.width)

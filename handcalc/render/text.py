@@ -6,7 +6,7 @@ import textwrap
 from collections.abc import Iterable
 
 from handcalc.render import RenderOptions
-from handcalc.render.blocks import CONSTANTS, EXPLAIN, GRID, HEAD, HEADING, NOTE, PICTURE, TITLE, WORK, Block, blocks
+from handcalc.render.blocks import CONSTANTS, EXPLAIN, GRID, HEAD, HEADING, NOTE, PICTURE, TITLE, WORK, Block, blocks, printed
 from handcalc.render.grid import lines
 from handcalc.trace import Trace
 
@@ -19,6 +19,7 @@ def draw(shown: Iterable[Block], options: RenderOptions) -> str:
     """The blocks as plain text, a blank line before each step and each table."""
     out: list[str] = []
     for block in shown:
+        block = printed(block, options.encoding)
         if block.kind in (HEADING, HEAD, GRID, PICTURE, WORK) and out and out[-1]:
             out.append("")  # a blank line before each step and each table
         out += _draw(block, options)

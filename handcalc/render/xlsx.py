@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from handcalc.errors import HandcalcError
 from handcalc.numbers import NEG_INF
 from handcalc.render.grid import Block, head_title, heading, operand, title
 from handcalc.steps import AXIS_WORD, head_of, short
@@ -40,6 +41,9 @@ NOTE = (
     "A masked cell holds the text −∞ (a weight of exactly 0): its exponential is written 0."
 )
 SHEET_NOTE = "Fill in the white boxes. The −∞ of a mask is printed; its exponential is 0."
+# every function a formula here may use: Excel 2010's and LibreOffice's, none to prefix
+FUNCTIONS = ("MMULT", "SUM", "EXP", "POWER", "MAX", "IF", "ISNUMBER", "ISBLANK", "ROUND", "SQRT", "ROWS", "COLUMNS")
+MAX_CELLS = 150_000  # about a second and a half to write, 100 MiB
 GAP = 2  # blank rows between two panels
 CONSTANTS = ("d_k", "√d_k", "s", "T", "base")  # the constants a formula uses (not the drift of round:)
 
@@ -73,16 +77,45 @@ class _Sheet:
     key: bool = False
 
 
+class WorkbookTooLarge(HandcalcError):
+    """A workbook of more cells than a live spreadsheet is written with (a bad input: exit 3)."""
+
+
+def cells(trace: Trace) -> int:
+    """The cells of a tab, near enough: every step's, and a copy of each product's operands."""
+    copies = sum(trace[ref.name].value.size for step in trace if step.kind == PRODUCT for ref in step.operands)
+    return copies + sum(step.value.size for step in trace)
+
+
 def _book(sheets: list[_Sheet]) -> bytes:
     import xlsxwriter
+
+    size = sum(cells(sheet.trace) for sheet in sheets)
+    if size > MAX_CELLS:
+        raise WorkbookTooLarge(
+            f"a live spreadsheet of this would have {size:,} cells; handcalc writes at most {MAX_CELLS:,} "
+            "(64 tokens with d_model 64 are 90,000): use --format json, or a smaller problem")
 
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
     styles = _styles(book)
     for sheet in sheets:
-        _Writer(book, book.add_worksheet(sheet.name[:31]), sheet, styles).write()
+        _Writer(book, book.add_worksheet(sheet.name[:31], _worksheet_class()), sheet, styles).write()
     book.close()
     return out.getvalue()
+
+
+def _worksheet_class() -> type:
+    """XlsxWriter's worksheet, without the search of each formula for the functions Excel
+    added after 2010 (to prefix them ``_xlfn.``): the formulas here use none of them
+    (``FUNCTIONS``), and the search was two thirds of the time of a large workbook."""
+    from xlsxwriter.worksheet import Worksheet
+
+    class Plain(Worksheet):
+        def _prepare_formula(self, formula, expand_future_functions=False):
+            return formula[1:] if formula.startswith("=") else formula
+
+    return Plain
 
 
 def _styles(book) -> dict[str, object]:
