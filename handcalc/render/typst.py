@@ -14,13 +14,15 @@ markup, so ``#``, ``$``, ``*``, ``_``, ``@`` and ``<`` print as themselves.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from handcalc.render import COMBINING, head_changes
-from handcalc.render.formulas import typst_formula, typst_string
+from handcalc.render.formulas import typst_formula as _typst_formula
+from handcalc.render.formulas import typst_string
 from handcalc.render.grid import (
     GAP,
     LABEL,
@@ -56,6 +58,7 @@ from handcalc.trace import INPUT, Step
 from handcalc.worksheet import Worksheet
 
 TYPST_PAPER = {"a4": "a4", "letter": "us-letter"}
+typst_formula = functools.lru_cache(maxsize=1024)(_typst_formula)  # the same few formulas on every sheet
 
 
 def pdf(sheets: Sequence[Worksheet], paper: str = "a4") -> bytes:
@@ -69,7 +72,7 @@ def pdf(sheets: Sequence[Worksheet], paper: str = "a4") -> bytes:
 
 
 PART_SOURCE = 300_000  # characters of Typst source in a part at most (a class set's sheet has ~16,000)
-PER_PART = 15  # sheets at most in a part: ~130 MB to lay out (Typst's time and memory grow faster than its pages)
+PER_PART = 10  # sheets at most in a part: ~100 MB to lay out (Typst's time and memory grow faster than its pages)
 CHUNK_CELLS = 5_000  # cells of a sheet laid out at once at most: ~100 MB to lay out
 
 
