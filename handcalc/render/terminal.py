@@ -106,6 +106,6 @@ class _Line:
         if console.color_system is None:  # no styles are drawn: the line as it reads
             yield Segment(self.plain)
         else:
-            styles = {style: console.get_style(name) if (name := STYLES.get(style)) else None for _, style in self.pieces}
-            yield from (Segment(text, styles[style]) for text, style in self.pieces if text)
+            styles = {name: console.get_style(style) for name, style in STYLES.items() if style}
+            yield from (Segment(text, styles.get(style)) for text, style in self.pieces if text)
         yield Segment.line()
