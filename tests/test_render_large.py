@@ -72,7 +72,9 @@ def test_json_cells_are_the_trace_values_written_as_json_dumps_writes_them(write
     assert len(step_lines) == len(document["steps"]) == len(list(trace))
     for step, line, written in zip(trace, step_lines, document["steps"]):
         value = step.value.tolist()
-        expected = [_json_cell(x) for x in value] if step.value.ndim == 1 else [[_json_cell(x) for x in row] for row in value]
+        rows = [value] if step.value.ndim == 1 else value
+        expected = [[_json_cell(x) for x in row] for row in rows]
+        expected = expected[0] if step.value.ndim == 1 else expected
         assert written["value"] == expected, step.name
         assert line == json.dumps(written, ensure_ascii=False), step.name  # byte for byte as json.dumps
     steps = {step["name"]: step for step in document["steps"]}
