@@ -129,3 +129,13 @@ def test_every_format_of_a_full_table_shows_each_shown_cell(write_problem):
     for fmt in ("text", "markdown", "html", "latex"):
         out = renderer(fmt)(trace, RenderOptions(full=True, only=("A",)))
         assert all(text in out for text in set(expected)), fmt
+
+
+def test_a_control_code_in_a_cell_is_taken_out_as_a_text_takes_it_out():
+    from handcalc.render.terminal import _Line
+
+    pieces = [("1\x07", "value"), ("  ", "gap"), ("\r2", "masked")]
+    reference = Text.assemble("  ", *((text, STYLES.get(style, "")) for text, style in pieces), no_wrap=True)
+    for console in ({"force_terminal": True, "color_system": "truecolor"}, {"color_system": None}):
+        assert _printed(_Line(pieces), **console) == _printed(reference, **console)
+        assert "\x07" not in _printed(_Line(pieces), **console)
