@@ -15,6 +15,7 @@ it prints PASS/MISS and always exits 0.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import subprocess
@@ -29,6 +30,16 @@ from bench import CLASSIC, ENV, handcalc_command, peak_mib, row  # noqa: E402
 
 def matrix(rng: random.Random, rows: int, cols: int) -> str:
     return "[" + ", ".join("[" + ", ".join(str(rng.randint(-1, 2)) for _ in range(cols)) + "]" for _ in range(rows)) + "]"
+
+
+def answers_256(problem: str) -> str:
+    """Q, K and V of the 256×256 problem, as a student would write them (about 1 MiB)."""
+    import numpy as np
+
+    m = {line.split(":")[0]: np.array(json.loads(line.split(": ", 1)[1])) for line in problem.splitlines()}
+    steps = {"Q": m["W_q"] @ m["X"], "K": m["W_k"] @ m["X"], "V": m["W_v"] @ m["X"]}
+    text = "".join(f"{name}: {json.dumps(value.tolist())}\n" for name, value in steps.items())
+    return text if len(text) <= 1 << 20 else text[: text.rindex("\nV: ") + 1]
 
 
 def write_files(folder: Path) -> dict[str, Path]:
@@ -51,6 +62,7 @@ def write_files(folder: Path) -> dict[str, Path]:
         "tags.yaml": "X: !!set {a}\nW_q: !!omap [a: 1]\n",
         "vector.yaml": "[1, 1e-100000000]\n",
     }  # fmt: skip
+    texts["256-answers.yaml"] = answers_256(texts["256.yaml"])
     paths = {}
     for name, text in texts.items():
         paths[name] = folder / name
@@ -104,6 +116,7 @@ def main() -> None:
             ("1e300 with round: 1 --exact", ["run", f["huge-rounded.yaml"], "--exact"]),
             ("1 MiB of labels --full", ["run", f["labels.yaml"], "--full", "--format", "text"]),
             ("YAML tags", ["run", f["tags.yaml"]]),
+            ("256x256 check, Q K V answered", ["check", f["256.yaml"], f["256-answers.yaml"]]),
             ("256x256 run -f xlsx (refused)", ["run", f["256.yaml"], "-f", "xlsx", "-o", Path(tmp) / "256.xlsx"]),
             ("64x64 run -f xlsx (90,000 cells)", ["run", f["64.yaml"], "-f", "xlsx", "-o", Path(tmp) / "64.xlsx", "--force"]),
         ]

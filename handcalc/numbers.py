@@ -125,7 +125,7 @@ def _parse_fraction_text(text: str) -> Fraction:
     stripped = text.strip()
     if stripped.lower().lstrip("+-") in {"nan", "inf", "infinity", ".inf", ".nan"}:
         raise NotANumber(f"expected a finite number, found {quoted(text)}")
-    if sum(char.isdigit() for char in stripped) > MAX_DIGITS:
+    if len(stripped) > MAX_DIGITS and sum(char.isdigit() for char in stripped) > MAX_DIGITS:
         raise NotANumber(f"{quoted(text)} has more than {MAX_DIGITS} digits; write it shorter")
     match = NUMBER_TEXT.fullmatch(stripped)
     if match is None:

@@ -111,6 +111,8 @@ class Worksheet:
     def prefilled(self, step: Step) -> np.ndarray:
         """Which cells of ``step`` are printed even when it is blank: the −∞ of the mask."""
         value = np.asarray(step.value)
+        if value.dtype.kind == "f":
+            return np.isneginf(value)
         return np.vectorize(lambda x: x == -np.inf, otypes=[bool])(value) if value.size else np.zeros(value.shape, bool)
 
     # In a notebook: the sheet (or key) as the HTML and Markdown worksheets draw it.

@@ -353,3 +353,23 @@ def test_a_carried_product_is_drawn_with_the_students_own_operand(write_problem)
     assert "your A" in z_table and "follows from your A" in z_table
     first_row = next(line for line in z_table.splitlines() if line.strip().startswith("k1"))
     assert f"{A[0, 0]:.3f}" in first_row  # their A[1,1] beside Z, not the true one
+
+
+@pytest.mark.parametrize("tokens", [8, 9, 10, 70])
+@pytest.mark.parametrize("options", [[], ["--full"]])
+def test_every_cell_drawn_of_a_wide_step_carries_its_mark(tmp_path, tokens, options):
+    """Only the cells that elision (⋯) shows are drawn, at the edges where an axis is shown
+    whole (9 = 4 + 1 + 4) or elided (10), and with --full (65 = 32 + 1 + 32, elided at 70)."""
+    X = [[(i + j) % 3 - 1 for j in range(tokens)] for i in range(2)]
+    problem = tmp_path / "wide.yaml"
+    problem.write_text(json.dumps({"X": X, "W_q": [[1, 0], [0, 1]], "W_k": [[1, 1], [0, 1]], "W_v": [[1, 0], [1, 1]]}))
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(f"A: {json.dumps([[0.5] * tokens] * tokens)}\n")
+    result = runner.invoke(app, ["check", str(problem), str(answers), "--format", "text", *options], env={"COLUMNS": "100"})
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.split("── A = ")[1].splitlines()
+    header = next(line.split() for line in lines if line.startswith("  A "))
+    rows = [line for line in lines if line.lstrip().startswith("k")]
+    columns = [label for label in header if label.startswith("q")]  # the columns shown, ⋯ apart
+    assert len(rows) == (tokens if tokens <= (65 if options else 9) else (64 if options else 8))
+    assert rows and all(line.count("✗") + line.count("✓") == len(columns) for line in rows)

@@ -412,7 +412,8 @@ def test_a_class_compiled_in_parts_is_one_document_in_roster_order(tmp_path, mon
 
     import handcalc.render.typst as typst_module
 
-    monkeypatch.setattr(typst_module, "PER_PART", 2)  # three students: parts of 2 and 1
+    monkeypatch.setattr(typst_module, "PER_PART", 1)  # three students: a part each, forms too
+    monkeypatch.setattr(typst_module, "FORMS_PER_PART", 1)
     out = make_class(tmp_path, ROSTER, "--fillable")
     names = [s.name for s in parse_roster(ROSTER)]
     for document in ("sheets.pdf", "key.pdf"):

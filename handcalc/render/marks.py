@@ -19,7 +19,7 @@ from handcalc.numbers import format_number
 from handcalc.render import RenderOptions
 from handcalc.render.blocks import CONSTANTS, EXPLAIN, GRID, HEADING, NOTE, TITLE, WORK, Block
 from handcalc.render.grid import Block as Matrix
-from handcalc.render.grid import OPERAND, Cell, fitted, heading, matrix, operand, product
+from handcalc.render.grid import EDGES, FULL_EDGE, OPERAND, Cell, fitted, heading, matrix, operand, product
 from handcalc.steps import short
 from handcalc.trace import PRODUCT, Trace
 
@@ -37,7 +37,8 @@ def blocks(marks: Marks, trace: Trace, options: RenderOptions, ecf: bool) -> Ite
         step = trace[step_marks.name]
         yield Block(HEADING, heading(step), step=step)
         yield Block(CONSTANTS, counts(step_marks), step=step)
-        build = lambda edge, s=step_marks: _grid(s, marks, trace, options, edge)  # noqa: E731
+        cells = _marked_cells(step_marks, step, options)  # once: each elision tried draws from them
+        build = lambda edge, s=step_marks, c=cells: _grid(s, c, marks, trace, options, edge)  # noqa: E731
         yield Block(GRID, grid=fitted(build, options.width - 2, options.full, options.encoding), step=step)
         for note in (step_marks.diagnosis, step_marks.note):
             if note:
@@ -73,11 +74,21 @@ def counts(step: StepMarks) -> str:
     return ", ".join(shown)
 
 
-def _grid(step_marks: StepMarks, marks: Marks, trace: Trace, options: RenderOptions, edge: int | None):
-    step = trace[step_marks.name]
+def _marked_cells(step_marks: StepMarks, step, options: RenderOptions) -> np.ndarray:
+    """Each cell as it is drawn, but for those that no elision (⋯) shows: of a 256×256
+    step, only the rows and columns at its ends."""
     cells = np.empty(step.shape, dtype=object)
+    edge = FULL_EDGE if options.full else EDGES[0]  # the most an elided axis keeps at each end
+    shown = [range(n) if n <= 2 * edge + 1 else {*range(edge), *range(n - edge, n)} for n in step.shape]
     for cell in step_marks.cells:
-        cells[cell.index] = _marked(cell, options.precision)
+        if cell.index[0] in shown[0] and cell.index[-1] in shown[-1]:
+            cells[cell.index] = _marked(cell, options.precision)
+    return cells
+
+
+def _grid(step_marks: StepMarks, cells: np.ndarray, marks: Marks, trace: Trace, options: RenderOptions,
+          edge: int | None):
+    step = trace[step_marks.name]
     if step.value.ndim == 1:  # the sums: one row
         this = Matrix("Σ", step.value.reshape(1, -1), ("",), step.cols or step.rows, cells=cells.reshape(1, -1))
         return matrix(this, options.precision, edge)

@@ -10,10 +10,12 @@ numbers in), filled on the key. A given step is drawn as its plain labelled matr
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from handcalc.marking.pdf_forms import field_name
-from handcalc.numbers import NEG_INF, format_number
+from handcalc.numbers import NEG_INF, format_number, format_numbers
 from handcalc.render.grid import (
     SUM,
     VALUE,
@@ -81,15 +83,25 @@ def _cells(sheet: Worksheet, step: Step, style: str) -> np.ndarray:
     """The cells of a blank step: boxes (with the answer on a key), the mask's −∞ printed."""
     value = step.value if step.value.ndim == 2 else step.value[None, :]
     shown = sheet.prefilled(step).reshape(value.shape)
+    texts = format_numbers(value, sheet.precision) if sheet.key else np.full(value.shape, "", dtype=object)
+    fields = _field_names(step.name, step.value.shape) if style == ANSWER else np.full(value.shape, None, dtype=object)
     cells = np.empty(value.shape, dtype=object)
     for index in np.ndindex(value.shape):
-        if shown[index]:
-            cells[index] = Cell(NEG_INF, PREFILLED)
-        else:
-            text = format_number(value[index], sheet.precision) if sheet.key else ""
-            field = field_name(step.name, index if step.value.ndim == 2 else index[1:]) if style == ANSWER else None
-            cells[index] = Cell(text, style, field=field)
+        cells[index] = Cell(NEG_INF, PREFILLED) if shown[index] else Cell(texts[index], style, field=fields[index])
     return cells
+
+
+@lru_cache(maxsize=256)
+def _field_names(name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """The form field of each cell of step ``name`` (of ``shape``; a vector as one row),
+    the same for every variant of a class set."""
+    rows, cols = shape if len(shape) == 2 else (1, shape[0])
+    index = (lambda i, j: (i, j)) if len(shape) == 2 else (lambda i, j: (j,))
+    names = np.empty((rows, cols), dtype=object)
+    for i, j in np.ndindex(rows, cols):
+        names[i, j] = field_name(name, index(i, j))
+    names.flags.writeable = False
+    return names
 
 
 def _answer(text: str, key: bool, field: str) -> Cell:

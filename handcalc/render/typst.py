@@ -14,13 +14,15 @@ markup, so ``#``, ``$``, ``*``, ``_``, ``@`` and ``<`` print as themselves.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from handcalc.render import COMBINING, head_changes
-from handcalc.render.formulas import typst_formula, typst_string
+from handcalc.render.formulas import typst_formula as _typst_formula
+from handcalc.render.formulas import typst_string
 from handcalc.render.grid import (
     GAP,
     LABEL,
@@ -56,6 +58,7 @@ from handcalc.trace import INPUT, Step
 from handcalc.worksheet import Worksheet
 
 TYPST_PAPER = {"a4": "a4", "letter": "us-letter"}
+typst_formula = functools.lru_cache(maxsize=1024)(_typst_formula)  # the same few formulas on every sheet
 
 
 def pdf(sheets: Sequence[Worksheet], paper: str = "a4") -> bytes:
@@ -69,7 +72,8 @@ def pdf(sheets: Sequence[Worksheet], paper: str = "a4") -> bytes:
 
 
 PART_SOURCE = 300_000  # characters of Typst source in a part at most (a class set's sheet has ~16,000)
-PER_PART = 15  # sheets at most in a part: ~130 MB to lay out (Typst's time and memory grow faster than its pages)
+PER_PART = 10  # sheets at most in a part: ~100 MB to lay out (Typst's time and memory grow faster than its pages)
+FORMS_PER_PART = 5  # with fillable forms: the boxes' places are queried and each sheet made a form in the part's process too
 CHUNK_CELLS = 5_000  # cells of a sheet laid out at once at most: ~100 MB to lay out
 
 
@@ -104,7 +108,7 @@ def _jobs(sheets: Sequence[Worksheet], page: Page, forms: Sequence[Mapping[str, 
     chunk of a cut sheet a part of its own, its pages numbered on from the part before."""
     title, marked = _title_of(sheets), forms is not None
     kind = "forms" if marked else "pdf"
-    per = _per_part(len(sheets))
+    per = _per_part(len(sheets), FORMS_PER_PART if marked else PER_PART)
     group: list[int] = []
     bodies: list[str] = []
     made = 0  # the parts made so far
@@ -143,11 +147,12 @@ def _continued(title: str, page: Page, sheet: Worksheet, chunk: str, first: int,
     return job
 
 
-def _per_part(count: int) -> int:
-    """Sheets in a part: at most ``PER_PART``, in an even number of parts of about the same
-    size, so that two worker processes are busy to the end (30 sheets: 4 parts of 8 or 7).
-    The parts never depend on the machine, so the same arguments make the same bytes."""
-    parts = 2 * math.ceil(count / (2 * PER_PART))
+def _per_part(count: int, most: int) -> int:
+    """Sheets in a part: at most ``most``, in an even number of parts of about the same size,
+    so that two worker processes are busy to the end (30 sheets, at most 10 a part: 4 parts
+    of 8 or 7). The parts never depend on the machine, so the same arguments make the same
+    bytes."""
+    parts = 2 * math.ceil(count / (2 * most))
     return max(1, math.ceil(count / parts))
 
 
