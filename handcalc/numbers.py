@@ -207,7 +207,8 @@ def format_numbers(values, precision: int = 3):
 
     values = np.asarray(values)
     if values.dtype == object:  # Fractions (and −∞): 1/2 is not 0.5 in print, so none is merged
-        return np.array([format_number(x, precision) for x in values.ravel().tolist()], dtype=object).reshape(values.shape)
+        texts = [format_number(x, precision) for x in values.ravel().tolist()]
+        return np.array(texts, dtype=object).reshape(values.shape)
     distinct, where = np.unique(values, return_inverse=True)  # 0.0 and -0.0 are merged: both print 0
     texts = np.array([format_number(x, precision) for x in distinct.tolist()], dtype=object)
     return texts[where.ravel()].reshape(values.shape)

@@ -72,7 +72,9 @@ def test_json_cells_are_the_trace_values_written_as_json_dumps_writes_them(write
     assert len(step_lines) == len(document["steps"]) == len(list(trace))
     for step, line, written in zip(trace, step_lines, document["steps"]):
         value = step.value.tolist()
-        expected = [_json_cell(x) for x in value] if step.value.ndim == 1 else [[_json_cell(x) for x in row] for row in value]
+        rows = [value] if step.value.ndim == 1 else value
+        expected = [[_json_cell(x) for x in row] for row in rows]
+        expected = expected[0] if step.value.ndim == 1 else expected
         assert written["value"] == expected, step.name
         assert line == json.dumps(written, ensure_ascii=False), step.name  # byte for byte as json.dumps
     steps = {step["name"]: step for step in document["steps"]}
@@ -127,3 +129,13 @@ def test_every_format_of_a_full_table_shows_each_shown_cell(write_problem):
     for fmt in ("text", "markdown", "html", "latex"):
         out = renderer(fmt)(trace, RenderOptions(full=True, only=("A",)))
         assert all(text in out for text in set(expected)), fmt
+
+
+def test_a_control_code_in_a_cell_is_taken_out_as_a_text_takes_it_out():
+    from handcalc.render.terminal import _Line
+
+    pieces = [("1\x07", "value"), ("  ", "gap"), ("\r2", "masked")]
+    reference = Text.assemble("  ", *((text, STYLES.get(style, "")) for text, style in pieces), no_wrap=True)
+    for console in ({"force_terminal": True, "color_system": "truecolor"}, {"color_system": None}):
+        assert _printed(_Line(pieces), **console) == _printed(reference, **console)
+        assert "\x07" not in _printed(_Line(pieces), **console)

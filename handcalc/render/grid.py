@@ -150,7 +150,8 @@ def product(L: Block, R: Block, C: Block, precision: int, edge: int | None) -> G
     grid.append([DASH, *[DASH] * len(inner), DASH, CROSS, *[DASH] * len(cols)])
     grid.append([Cell(L.name, NAME, True), *_labels(L.cols, inner), Cell(C.name, NAME), BAR, *_labels(C.cols, cols)])
     left, right = _values(L, rows, inner, precision), _values(C, rows, cols, precision)
-    for i, l_i, c_i in zip(rows, left, right):  # L's row i beside C's row i, each with its own label (x1 … and q1 …), once if the same
+    # L's row i beside C's row i, each with its own label (x1 … and q1 …), once if the same
+    for i, l_i, c_i in zip(rows, left, right):
         own = BLANK if i is None or C.rows[i] == L.rows[i] else _row_label(C.rows, i, left=False)
         grid.append([_row_label(L.rows, i), *l_i, own, BAR, *c_i])
     return grid
@@ -268,15 +269,15 @@ def lines(grid: Grid) -> list[list[tuple[str, str]]]:
     sizes = widths(grid)
     out = []
     for row in grid:
-        pieces: list[tuple[str, str]] = []
-        before = None
-        for cell, size in zip(row, sizes):
-            if before is not None:
-                joined = cell.style == RULE and before.style == RULE and "│" not in (cell.text + before.text)
-                pieces.append(_JOINED if joined else _SPACE)
-            text = "─" * size if cell is DASH else (cell.text.ljust(size) if cell.left else cell.text.rjust(size))
-            pieces.append((text, cell.style))
-            before = cell
+        pieces: list[tuple[str, str]] = [_SPACE] * (2 * len(row) - 1) if row else []
+        pieces[::2] = [
+            ("─" * size if cell is DASH else cell.text.ljust(size) if cell.left else cell.text.rjust(size), cell.style)
+            for cell, size in zip(row, sizes)
+        ]
+        pieces[1::2] = [
+            _JOINED if a.style == RULE and b.style == RULE and "│" not in a.text + b.text else _SPACE
+            for a, b in zip(row, row[1:])
+        ]
         out.append(_trim(pieces))
     return out
 

@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from handcalc.numbers import ELLIPSIS, format_number
+from handcalc.numbers import ELLIPSIS, format_numbers
 from handcalc.render import RenderOptions
 from handcalc.render.grid import (
     BLANK,
@@ -72,8 +72,10 @@ def heatmap(step: Step, blocked: np.ndarray, precision: int, size: int, edge: in
     of ``size`` blocks; ``blocked`` cells blank. ``edge`` elides the columns (as ``visible``)."""
     rows = visible(len(step.rows), None if edge is None else max(edge, EDGES[0]))
     cols = visible(len(step.cols), edge)
-    shown = [step.value[i, j] for i in rows if i is not None for j in cols if j is not None]
-    digits = max(len(format_number(w, precision)) for w in shown)  # a float, or an exact Fraction
+    at_row = {i: k for k, i in enumerate(i for i in rows if i is not None)}  # where each shown index is
+    at_col = {j: k for k, j in enumerate(j for j in cols if j is not None)}
+    texts = format_numbers(step.value[np.ix_(list(at_row), list(at_col))], precision)  # floats, or exact Fractions
+    digits = max(map(len, texts.ravel().tolist()))
     # Each label stands over its column's numbers, the bars trailing to their right.
     labels = [Cell(label.text.rjust(digits), LABEL, True) for label in _labels(step.cols, cols)]
     grid: Grid = [[Cell(short(step.name), NAME, True), *labels]]
@@ -87,8 +89,8 @@ def heatmap(step: Step, blocked: np.ndarray, precision: int, size: int, edge: in
             elif blocked[i, j]:
                 line.append(BLANK)
             else:
-                w = step.value[i, j]
-                line.append(Cell(f"{format_number(w, precision):>{digits}} {bar(float(w), size)}", shade(float(w))))
+                w = float(step.value[i, j])
+                line.append(Cell(f"{texts[at_row[i], at_col[j]]:>{digits}} {bar(w, size)}", shade(w)))
         grid.append(line)
     return grid
 

@@ -10,8 +10,8 @@ import textwrap
 from collections.abc import Iterable
 
 from rich.console import Group
+from rich.control import STRIP_CONTROL_CODES
 from rich.rule import Rule
-from rich.control import strip_control_codes
 from rich.segment import Segment
 from rich.text import Text
 
@@ -86,6 +86,8 @@ def _draw(block: Block, width: int) -> list:
     return [Text(line, style=style) for line in textwrap.wrap(text, width - 2, initial_indent="  ", subsequent_indent="  ")]
 
 
+_STRIPPED = tuple(map(chr, STRIP_CONTROL_CODES))  # what a Text takes out of what it is given
+
 
 class _Line:
     """A grid's line: its (text, style) pieces, drawn exactly as ``Text.assemble("  ", *pieces,
@@ -100,12 +102,12 @@ class _Line:
         return Text.assemble(*((text, STYLES.get(style, "")) for text, style in self.pieces), no_wrap=True)
 
     def __rich_console__(self, console, options):
-        if options.overflow != "ignore" or strip_control_codes(self.plain) != self.plain:
+        if options.overflow != "ignore" or any(code in self.plain for code in _STRIPPED):
             yield self.text()  # not soft-wrapped (a file): cropped at the width, as a Text is
             return
         if console.color_system is None:  # no styles are drawn: the line as it reads
             yield Segment(self.plain)
         else:
-            styles = {style: console.get_style(name) if (name := STYLES.get(style)) else None for _, style in self.pieces}
-            yield from (Segment(text, styles[style]) for text, style in self.pieces if text)
+            styles = {name: console.get_style(style) for name, style in STYLES.items() if style}
+            yield from (Segment(text, styles.get(style)) for text, style in self.pieces if text)
         yield Segment.line()

@@ -6,7 +6,20 @@ import textwrap
 from collections.abc import Iterable
 
 from handcalc.render import RenderOptions
-from handcalc.render.blocks import CONSTANTS, EXPLAIN, GRID, HEAD, HEADING, NOTE, PICTURE, TITLE, WORK, Block, blocks, printed
+from handcalc.render.blocks import (
+    CONSTANTS,
+    EXPLAIN,
+    GRID,
+    HEAD,
+    HEADING,
+    NOTE,
+    PICTURE,
+    TITLE,
+    WORK,
+    Block,
+    blocks,
+    printed,
+)
 from handcalc.render.grid import lines
 from handcalc.trace import Trace
 
