@@ -83,7 +83,12 @@ def _cells(sheet: Worksheet, step: Step, style: str) -> np.ndarray:
     """The cells of a blank step: boxes (with the answer on a key), the mask's −∞ printed."""
     value = step.value if step.value.ndim == 2 else step.value[None, :]
     shown = sheet.prefilled(step).reshape(value.shape)
-    texts = format_numbers(value, sheet.precision) if sheet.key else np.full(value.shape, "", dtype=object)
+    if not sheet.key:
+        texts = np.full(value.shape, "", dtype=object)
+    elif value.size > 64:  # each distinct value formatted once
+        texts = format_numbers(value, sheet.precision)
+    else:  # a small matrix: one by one is quicker than finding the distinct ones
+        texts = np.array([format_number(x, sheet.precision) for x in value.ravel().tolist()], dtype=object).reshape(value.shape)
     fields = _field_names(step.name, step.value.shape) if style == ANSWER else np.full(value.shape, None, dtype=object)
     cells = np.empty(value.shape, dtype=object)
     for index in np.ndindex(value.shape):

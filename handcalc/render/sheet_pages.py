@@ -163,17 +163,18 @@ def fits_by_hand(grid: Grid, page: Page, given: bool = False) -> bool:
 def pieces(grid: Grid, page: Page, given: bool = False) -> list[Grid]:
     """``grid`` cut into blocks that each fit ``page`` (see the module's docstring), in
     reading order: left to right, then top to bottom. A grid that fits is one block."""
+    return [[[grid[i][j] for j in cols] for i in rows] for rows, cols in cuts(grid, page, given)]
+
+
+def cuts(grid: Grid, page: Page, given: bool = False) -> list[tuple[list[int], list[int]]]:
+    """The rows and columns of ``grid`` that each block of :func:`pieces` holds."""
     head_rows, head_cols = heads(grid)
     widths, heights = column_widths(grid, page, given), row_heights(grid, page, given)
     col_runs = _runs(
         _units(range(len(grid[0])), head_cols, lambda j: widths[j] == 0), widths, page.text_width - sum(widths[j] for j in head_cols)
     )
     row_runs = _runs(_units(range(len(grid)), head_rows, lambda i: heights[i] == 0), heights, page.room - sum(heights[i] for i in head_rows))
-    return [
-        [[grid[i][j] for j in [*head_cols, *cols]] for i in [*head_rows, *rows]]
-        for rows in row_runs
-        for cols in col_runs
-    ]
+    return [([*head_rows, *rows], [*head_cols, *cols]) for rows in row_runs for cols in col_runs]
 
 
 def _units(indices: Iterable[int], head: list[int], is_rule_line) -> list[list[int]]:

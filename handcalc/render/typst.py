@@ -44,6 +44,7 @@ from handcalc.render.sheet_pages import (
     Page,
     choose_page,
     column_kinds,
+    cuts,
     fits_by_hand,
     pieces,
     row_heights,
@@ -431,12 +432,13 @@ def _blanks(sheet: Worksheet, page: Page) -> list[str | _Block]:
         if not fits_by_hand(grid, page):
             grid = blank_grid(sheet, step, by_hand=False)
             notes.append("its operands as above (too large to repeat beside it)")
-        blocks = pieces(grid, page)
+        blocks, heights = cuts(grid, page), row_heights(grid, page, False)
         formula = f"${typst_formula(step.formula)}$"
         if len(blocks) > 1:
             notes.append(f"{_part(0, len(blocks))}, each repeating the labels")
-        for k, piece in enumerate(blocks):
-            out.append(_Block(len(piece) * len(piece[0]), sum(row_heights(piece, page, False)) > page.room / 2))
+        for k, (rows, cols) in enumerate(blocks):
+            piece = [[grid[i][j] for j in cols] for i in rows]
+            out.append(_Block(len(rows) * len(cols), sum(heights[i] for i in rows) > page.room / 2))
             if k == 0:
                 out += [] if opens is None else [_head_line(sheet, opens)]
                 out.append(f"#step([{formula}], [{', '.join(notes)}], {_table(piece, page)})")
