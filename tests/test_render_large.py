@@ -139,3 +139,14 @@ def test_a_control_code_in_a_cell_is_taken_out_as_a_text_takes_it_out():
     for console in ({"force_terminal": True, "color_system": "truecolor"}, {"color_system": None}):
         assert _printed(_Line(pieces), **console) == _printed(reference, **console)
         assert "\x07" not in _printed(_Line(pieces), **console)
+
+
+def test_a_decimal_is_its_own_latex():
+    """LaTeX cells skip the formula reader for the decimals format_number writes: they read as they are."""
+    from handcalc.render.formulas import latex
+
+    rng = np.random.default_rng(5)
+    values = np.concatenate([rng.normal(scale=1000, size=300), rng.integers(-10**6, 10**6, size=100), SPECIAL[:8]])
+    for precision in (0, 3, 15):
+        for text in {format_number(float(x), precision) for x in values if np.isfinite(x)}:
+            assert latex(text) == text, text
