@@ -237,3 +237,13 @@ def test_a_typst_error_in_a_worker_process_is_one_line(tmp_path, monkeypatch):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: Typst could not compile the worksheet: ")
     assert not out.exists()
+
+
+def test_a_worker_process_that_stops_is_one_error_line():
+    """Whatever stops a worker process (here a job it cannot read) is one TypstCompileError."""
+    from handcalc.render.typst_compile import TypstCompileError, _in_worker
+
+    with pytest.raises(TypstCompileError) as stopped:
+        _in_worker(("no such job",))
+    message = str(stopped.value)
+    assert "\n" not in message and message.startswith("Typst could not compile the worksheet: its process stopped (status 1")

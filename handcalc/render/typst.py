@@ -74,7 +74,7 @@ def pdf(sheets: Sequence[Worksheet], paper: str = "a4") -> bytes:
 PART_SOURCE = 300_000  # characters of Typst source in a part at most (a class set's sheet has ~16,000)
 PER_PART = 10  # sheets at most in a part: ~100 MB to lay out (Typst's time and memory grow faster than its pages)
 FORMS_PER_PART = 5  # with fillable forms: the boxes' places are queried and each sheet made a form in the part's process too
-CHUNK_CELLS = 5_000  # cells of a sheet laid out at once at most: ~100 MB to lay out
+CHUNK_CELLS = 12_000  # cells of a sheet laid out at once at most: ~130 MB to lay out (a 32-token sheet has 10,000)
 
 
 def pdf_parts(sheets: Sequence[Worksheet], paper: str = "a4", forms: Sequence[Mapping[str, str]] | None = None) -> list:
@@ -317,8 +317,8 @@ def _chunks(sheet: Worksheet, page: Page, whole: bool = False) -> list[str]:
         lines.append("#section[Given]")
         lines += _given(sheet, given, page)
     if sheet.blank:
-        lines.append(f"#section[{'Answers' if sheet.key else 'Your work'}]")
-        lines += _blanks(sheet, page)
+        blanks = _blanks(sheet, page)  # its first block's mark goes before the section's title, kept with it
+        lines += [*blanks[:1], f"#section[{'Answers' if sheet.key else 'Your work'}]", *blanks[1:]]
     chunks: list[list[str]] = [[]]
     cells = 0  # in the chunk so far
     for line in lines:
@@ -382,10 +382,12 @@ def instructions(sheet: Worksheet) -> str:
     return f"Fill in every box. {rounding} {tokens}.{dashed}"
 
 
-def _given(sheet: Worksheet, steps: list[Step], page: Page) -> list[str]:
+def _given(sheet: Worksheet, steps: list[Step], page: Page) -> list[str | _Block]:
     """The given matrices, side by side as far as they fit (a large one in blocks that
-    repeat its labels); a head's under its own heading."""
-    out, boxes = [], []
+    repeat its labels); a head's under its own heading. Their cells are marked (a
+    :class:`_Block` never cut before) so that a chunk counts them."""
+    out: list[str | _Block] = [_Block(sum(step.value.size for step in steps), False)]
+    boxes: list[str] = []
     for step, opens in head_changes(steps):
         if opens is not None:
             out += _flush(boxes) + [_head_line(sheet, opens)]

@@ -60,10 +60,13 @@ def compile_with_boxes(text: str) -> tuple[bytes, list[int], list[dict]]:
     return data, [page - 1 for page in starts], boxes
 
 
+PREFIX = "Typst could not compile the worksheet: "
+
+
 def _compile_error(error) -> TypstCompileError:
     message = " ".join(str(getattr(error, "message", "") or error).split()) or "unknown error"
     message = message if len(message) <= 160 else message[:159] + "…"
-    return TypstCompileError(f"Typst could not compile the worksheet: {message}")
+    return TypstCompileError(f"{PREFIX}{message}")
 
 
 def run(job: tuple):
@@ -125,10 +128,11 @@ def _in_worker(job: tuple):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     # this file as a script (-P: its folder, where typst.py is, not on the path): handcalc.render is not imported
     done = subprocess.run([sys.executable, "-P", str(here)], input=pickle.dumps(job), capture_output=True, env=env)
-    if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        stopped = f"Typst could not compile the worksheet: its process stopped ({done.returncode})"
-        raise TypstCompileError(lines[-1] if lines else stopped)
+    if done.returncode != 0:  # Typst's one-line error, or what stopped the process
+        last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or [""])[-1]
+        if last.startswith(PREFIX):
+            raise TypstCompileError(last)
+        raise TypstCompileError(f"{PREFIX}its process stopped (status {done.returncode}{': ' if last else ''}{last[:120]})")
     return pickle.loads(done.stdout)
 
 
