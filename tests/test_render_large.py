@@ -81,6 +81,17 @@ def test_json_cells_are_the_trace_values_written_as_json_dumps_writes_them(write
     assert None in steps["masked"]["value"][5] and steps["masked"]["value"][0][5] is not None
 
 
+def _as_text(pieces) -> Text:
+    """A grid's line as rich's own Text of its styled pieces: what the terminal drew before."""
+    return Text.assemble("  ", *((text, STYLES.get(style, "")) for text, style in pieces), no_wrap=True)
+
+
+def _tables(tables, options) -> tuple[Group, Group]:
+    """The lines of ``tables`` as the terminal draws them, and as Texts of their pieces."""
+    drawn = Group(*(part for block in tables for part in draw([block], options).renderables if str(part.plain)))
+    return drawn, Group(*(_as_text(line) for block in tables for line in lines(block.grid)))
+
+
 def _printed(renderable, soft: bool = True, **console) -> str:
     stream = io.StringIO()
     Console(file=stream, **console).print(renderable, soft_wrap=soft)
@@ -99,11 +110,7 @@ def test_the_terminal_draws_a_table_as_a_text_of_its_pieces_would(write_problem,
     shown = list(blocks(trace, options))
     tables = [b for b in shown if b.kind in (GRID, PICTURE)]
     assert tables
-    reference = Group(*(
-        Text.assemble("  ", *((text, STYLES.get(style, "")) for text, style in line), no_wrap=True)
-        for block in tables for line in lines(block.grid)
-    ))  # fmt: skip
-    drawn = Group(*(part for block in tables for part in draw([block], options).renderables if str(part.plain)))
+    drawn, reference = _tables(tables, options)
     assert _printed(drawn, **console) == _printed(reference, **console)
     if console["color_system"]:  # coloured: −∞ of the masked scores in red
         assert re.search("\x1b\\[31m *−∞", _printed(drawn, **console))
@@ -113,9 +120,7 @@ def test_a_table_written_to_a_file_is_cut_at_the_width_as_before(write_problem):
     trace = _problem(write_problem, 12)
     options = RenderOptions(full=True, width=40, only=("A",))
     tables = [b for b in blocks(trace, options) if b.kind == GRID]
-    reference = Group(*(Text.assemble("  ", *((t, STYLES.get(s, "")) for t, s in line), no_wrap=True)
-                        for b in tables for line in lines(b.grid)))  # fmt: skip
-    drawn = Group(*(part for b in tables for part in draw([b], options).renderables if str(part.plain)))
+    drawn, reference = _tables(tables, options)
     kept = {"width": 40, "color_system": None, "soft": False}
     assert _printed(drawn, **kept) == _printed(reference, **kept)
     assert max(map(len, _printed(drawn, **kept).splitlines())) == 40  # cut, as a Text is
@@ -135,7 +140,18 @@ def test_a_control_code_in_a_cell_is_taken_out_as_a_text_takes_it_out():
     from handcalc.render.terminal import _Line
 
     pieces = [("1\x07", "value"), ("  ", "gap"), ("\r2", "masked")]
-    reference = Text.assemble("  ", *((text, STYLES.get(style, "")) for text, style in pieces), no_wrap=True)
+    reference = _as_text(pieces)
     for console in ({"force_terminal": True, "color_system": "truecolor"}, {"color_system": None}):
         assert _printed(_Line(pieces), **console) == _printed(reference, **console)
         assert "\x07" not in _printed(_Line(pieces), **console)
+
+
+def test_a_decimal_is_its_own_latex():
+    """LaTeX cells skip the formula reader for the decimals format_number writes: they read as they are."""
+    from handcalc.render.formulas import latex
+
+    rng = np.random.default_rng(5)
+    values = np.concatenate([rng.normal(scale=1000, size=300), rng.integers(-10**6, 10**6, size=100), SPECIAL[:8]])
+    for precision in (0, 3, 15):
+        for text in {format_number(float(x), precision) for x in values if np.isfinite(x)}:
+            assert latex(text) == text, text

@@ -39,6 +39,7 @@ FULL_HEADER = "\n% With --full, a table wider than the text is scaled to it: it 
 # math (345 pt; a digit and the column gap about 5 pt each): larger tables are elided to it.
 LATEX_WIDTH = 64
 MAX_MATRIX_COLUMNS = 10  # amsmath's bmatrix takes at most 10 columns unless told otherwise
+_DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")  # a number as format_number writes most: the same in LaTeX
 _MATHLIKE = re.compile(r"[-−]?(?:\d[\d.]*(?:e[+-]?\d+)?|\d+/\d+|∞)|[⋯⋮⋱]")  # numbers, fractions, −∞, elisions
 
 
@@ -134,13 +135,18 @@ def _left(grid: Grid, j: int) -> bool:
     return any(row[j].left for row in grid if row[j].text.strip())
 
 
-@lru_cache(maxsize=4096)  # a table repeats its few distinct cells thousands of times
 def _math(cell: Cell) -> str:
     """A cell in math mode: names and numbers as mathematics, labels and the rest as text."""
-    text = cell.text.strip()
-    if not text or cell.style == RULE:
+    return _math_of(cell.text, cell.style)
+
+
+@lru_cache(maxsize=4096)  # a table repeats its few distinct cells thousands of times
+def _math_of(written: str, style: str) -> str:
+    text = written.strip()
+    if not text or style == RULE:
         return ""
-    if cell.style == NAME or _MATHLIKE.fullmatch(text):
-        math = re.sub(r"(\d+)/(\d+)", r"\\tfrac{\1}{\2}", latex(text))  # an exact 9/13 as a fraction
-        return rf"\mathbf{{{math}}}" if cell.style == SUM else math
-    return rf"\text{{{text_latex(text if cell.style == LABEL else cell.text)}}}"
+    if style == NAME or _MATHLIKE.fullmatch(text):
+        math = text if _DECIMAL.fullmatch(text) else latex(text)
+        math = re.sub(r"(\d+)/(\d+)", r"\\tfrac{\1}{\2}", math)  # an exact 9/13 as a fraction
+        return rf"\mathbf{{{math}}}" if style == SUM else math
+    return rf"\text{{{text_latex(text if style == LABEL else written)}}}"
