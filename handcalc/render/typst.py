@@ -95,9 +95,9 @@ def _compiled(sheets: Sequence[Worksheet], paper: str, forms: Sequence[Mapping[s
 
     page = document_page(sheets, paper)
     jobs = _jobs(sheets, page, forms)
-    if len(sheets) == 1:
+    if len(sheets) <= 1:
         first, more = next(jobs), next(jobs, None)
-        if more is None:  # one sheet, laid out at once: no process to start
+        if more is None:  # one sheet (or none), laid out at once: no process to start
             return iter([run(first([]))])
         jobs = itertools.chain([first, more], jobs)
     return run_all(jobs)
@@ -128,7 +128,7 @@ def _jobs(sheets: Sequence[Worksheet], page: Page, forms: Sequence[Mapping[str, 
                 yield _continued(title, page, sheet, chunk, first, made)
                 made += 1
             group, bodies = [], []
-    if group:
+    if group or not sheets:  # (no sheets: an empty document)
         yield _job(kind, _document(title, page, bodies, marked), [forms[j] for j in group] if marked else None)
 
 
@@ -153,7 +153,7 @@ def _per_part(count: int, most: int) -> int:
     so that two worker processes are busy to the end (30 sheets, at most 10 a part: 4 parts
     of 8 or 7). The parts never depend on the machine, so the same arguments make the same
     bytes."""
-    parts = 2 * math.ceil(count / (2 * most))
+    parts = max(1, 2 * math.ceil(count / (2 * most)))
     return max(1, math.ceil(count / parts))
 
 
