@@ -244,6 +244,6 @@ def test_a_worker_process_that_stops_is_one_error_line():
     from handcalc.render.typst_compile import TypstCompileError, _in_worker
 
     with pytest.raises(TypstCompileError) as stopped:
-        _in_worker(("no such job",))
+        _in_worker(lambda results: ("no such job",), [])
     message = str(stopped.value)
     assert "\n" not in message and message.startswith("Typst could not compile the worksheet: its process stopped (status 1")

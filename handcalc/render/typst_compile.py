@@ -107,7 +107,7 @@ def run_all(jobs: Iterable[Callable[[Sequence], tuple]]) -> Iterator:
     with ThreadPoolExecutor(max_workers=workers()) as pool:  # a thread waits on each worker process
         try:
             for make in jobs:
-                futures.append(pool.submit(lambda make: _in_worker(make(Results())), make))
+                futures.append(pool.submit(_in_worker, make, Results()))
             for future in futures:
                 yield future.result()
         finally:  # an error, or the results no longer wanted: no more jobs started
@@ -115,8 +115,10 @@ def run_all(jobs: Iterable[Callable[[Sequence], tuple]]) -> Iterator:
                 future.cancel()
 
 
-def _in_worker(job: tuple):
-    """``run(job)`` in a fresh worker process, which frees all of Typst's memory as it ends."""
+def _in_worker(make: Callable[[Sequence], tuple], results: Sequence):
+    """``run(make(results))`` in a fresh worker process, which frees all of Typst's memory as
+    it ends. The process is started first, so that it starts while the job waits for the
+    results it needs (a chunk for the pages before it)."""
     import os
     import pickle
     import subprocess
@@ -127,13 +129,21 @@ def _in_worker(job: tuple):
     root = str(here.parents[2])  # the folder handcalc is imported from
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     # this file as a script (-P: its folder, where typst.py is, not on the path): handcalc.render is not imported
-    done = subprocess.run([sys.executable, "-P", str(here)], input=pickle.dumps(job), capture_output=True, env=env)
-    if done.returncode != 0:  # Typst's one-line error, or what stopped the process
-        last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or [""])[-1]
+    pipe = subprocess.PIPE
+    process = subprocess.Popen([sys.executable, "-P", str(here)], stdin=pipe, stdout=pipe, stderr=pipe, env=env)
+    try:
+        job = make(results)
+    except BaseException:
+        process.kill()
+        process.communicate()
+        raise
+    out, err = process.communicate(pickle.dumps(job))
+    if process.returncode != 0:  # Typst's one-line error, or what stopped the process
+        last = (err.decode("utf-8", "replace").strip().splitlines() or [""])[-1]
         if last.startswith(PREFIX):
             raise TypstCompileError(last)
-        raise TypstCompileError(f"{PREFIX}its process stopped (status {done.returncode}{': ' if last else ''}{last[:120]})")
-    return pickle.loads(done.stdout)
+        raise TypstCompileError(f"{PREFIX}its process stopped (status {process.returncode}{': ' if last else ''}{last[:120]})")
+    return pickle.loads(out)
 
 
 def _serve() -> None:
@@ -141,6 +151,8 @@ def _serve() -> None:
     one-line message on stderr and exit status 1."""
     import pickle
     import sys
+
+    import typst  # noqa: F401 (loaded while the job is being made)
 
     job = pickle.loads(sys.stdin.buffer.read())
     try:
