@@ -49,6 +49,15 @@ def handcalc_command() -> tuple[list[str], str]:
     return [sys.executable, "-m", "handcalc"], f"{sys.executable} -m handcalc"
 
 
+def start(description: str, runs: int) -> tuple[int, list[str], str, list[str]]:
+    """What every timed benchmark begins with: the runs asked for (``--runs``, default
+    ``runs``), the handcalc command and how it is run, and the classic run measured beside."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--runs", type=int, default=runs, help=f"timed runs per figure (default {runs})")
+    handcalc, how = handcalc_command()
+    return max(parser.parse_args().runs, 1), handcalc, how, [*handcalc, "run", str(CLASSIC), "--format", "text"]
+
+
 def write_problem(path: Path, tokens: int, d_model: int, d_k: int, heads: int = 0) -> None:
     """Write a columns-layout problem with integers in -1..2: X is d_model x tokens, each
     W_* is d_k x d_model; with ``heads``, that many heads and a W_o of d_model x heads·d_k."""
@@ -104,11 +113,7 @@ def row(what: str, value: str, target: str = "", ok: bool | None = None) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=15, help="timed runs per command (default 15)")
-    runs = max(parser.parse_args().runs, 1)
-    handcalc, how = handcalc_command()
-    classic = [*handcalc, "run", str(CLASSIC), "--format", "text"]
+    runs, handcalc, how, classic = start(__doc__.split("\n")[0], 15)
     with tempfile.TemporaryDirectory() as tmp:
         big, heads = Path(tmp) / "tokens64.yaml", Path(tmp) / "heads4.yaml"
         write_problem(big, tokens=64, d_model=16, d_k=8)

@@ -14,7 +14,6 @@ it prints PASS/MISS and always exits 0.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import statistics
@@ -25,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import CLASSIC, ENV, handcalc_command, peak_mib, row  # noqa: E402
+from bench import CLASSIC, ENV, peak_mib, row, start  # noqa: E402
 
 
 def matrix(rng: random.Random, rows: int, cols: int) -> str:
@@ -89,11 +88,7 @@ def median_beside(command: list[str], baseline: list[str], runs: int) -> tuple[f
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per command (default 5)")
-    runs = max(parser.parse_args().runs, 1)
-    handcalc, how = handcalc_command()
-    classic = [*handcalc, "run", str(CLASSIC), "--format", "text"]
+    runs, handcalc, how, classic = start(__doc__.split("\n")[0], 5)
     with tempfile.TemporaryDirectory() as tmp:
         f = write_files(Path(tmp))
         largest = [  # (what, arguments, target beyond the classic run in seconds)

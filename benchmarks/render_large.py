@@ -12,7 +12,6 @@ benchmark, not a test: it prints PASS/MISS and always exits 0.
 
 from __future__ import annotations
 
-import argparse
 import io
 import statistics
 import sys
@@ -21,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import CLASSIC, handcalc_command, row  # noqa: E402
+from bench import row, start  # noqa: E402
 from hostile import median_beside, write_files  # noqa: E402
 
 FORMATS = ("text", "rich", "json", "markdown", "latex", "html")
@@ -47,11 +46,7 @@ def render_seconds(path: Path, fmt: str, full: bool, runs: int, colour: bool = F
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per figure (default 5)")
-    runs = max(parser.parse_args().runs, 1)
-    handcalc, how = handcalc_command()
-    classic = [*handcalc, "run", str(CLASSIC), "--format", "text"]
+    runs, handcalc, how, classic = start(__doc__.split("\n")[0], 5)
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
         path = write_files(Path(tmp))["256.yaml"]

@@ -29,8 +29,8 @@ import os
 import re
 import stat
 from contextlib import contextmanager
-from functools import cached_property
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
