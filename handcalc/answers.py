@@ -88,12 +88,9 @@ def _answer(key: Any, value: Any, trace: Trace, file: str) -> Answer:
         cells = [_cell(cell, name, (i, j), step.value.ndim, where) for i, row in enumerate(rows) for j, cell in enumerate(row)]
         given, places = [value for value, _ in cells], [written for _, written in cells]
     given, places = np.array(given, dtype=float).reshape(shape), np.array(places, dtype=int).reshape(shape)
-    where_cells = {(j,) if step.value.ndim == 1 else (i, j): (cell.line, cell.column)
-                   for i, row in enumerate(rows) for j, cell in enumerate(row)}  # fmt: skip
     if transposed:  # a non-square step written with rows and columns swapped: marked, every cell wrong
         given, places = given.T, places.T
-        where_cells = {(j, i): place for (i, j), place in where_cells.items()}
-    return Answer(name, given, places, where_cells, transposed=transposed)
+    return Answer(name, given, places, transposed=transposed)
 
 
 def _step_name(name: str, trace: Trace, where: tuple) -> str:

@@ -43,8 +43,7 @@ __all__ = ["EXACT", "RIGHT", "WRONG", "BLANK", "CARRIED", "Answer", "CellMark", 
 class Answer:
     """One answered step: ``given`` as floats in the layout's orientation (nan: left
     blank, −∞: a masked cell) and ``places``, the decimals written in each cell (``EXACT``
-    for a fraction, negative for ``5.048e+12``); ``where`` maps a cell to its (line, column)
-    in the answers file; ``texts`` the cells written as something that is not a number (a
+    for a fraction, negative for ``5.048e+12``); ``texts`` the cells written as something that is not a number (a
     filled PDF form), each wrong and nan in ``given``. ``transposed``: the student wrote the
     step with its rows and columns swapped (a non-square step); ``given`` is then turned
     back to the step's shape."""
@@ -52,7 +51,6 @@ class Answer:
     name: str
     given: np.ndarray
     places: np.ndarray
-    where: dict[tuple[int, ...], tuple[int, int]] = field(default_factory=dict, compare=False)
     texts: dict[tuple[int, ...], str] = field(default_factory=dict, compare=False)
     transposed: bool = False
 
