@@ -24,6 +24,7 @@ and the answer key writes every step as a formula again.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -105,6 +106,7 @@ def _book(sheets: list[_Sheet]) -> bytes:
     return out.getvalue()
 
 
+@functools.cache
 def _worksheet_class() -> type:
     """XlsxWriter's worksheet, without the search of each formula for the functions Excel
     added after 2010 (to prefix them ``_xlfn.``): the formulas here use none of them
